@@ -1,0 +1,4 @@
+import { InitialSchema1764300000000 } from './1764300000000-initial-schema.js';
+
+/** Every migration, oldest first. Listed explicitly: ESM builds have no reliable glob loading. */
+export const migrations = [InitialSchema1764300000000];

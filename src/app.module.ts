@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { GraphQLModule } from '@nestjs/graphql';
+import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
+import { APP_CONFIG, type AppConfig } from '#src/config/config.js';
+import { AuthModule } from '#src/platform/auth/auth.module.js';
+import { dataSourceOptions } from '#src/platform/database/data-source.js';
+import { entities } from '#src/entities.js';
+import { graphqlErrorFormatter } from '#src/platform/graphql/graphql-errors.js';
+import { MetricsModule } from '#src/platform/metrics/metrics.module.js';
+import { CorrelationModule } from '#src/modules/correlation/correlation.module.js';
+import { HealthModule } from '#src/modules/health/health.module.js';
+import { IncidentsModule } from '#src/modules/incidents/incidents.module.js';
+import { IngestionModule } from '#src/modules/ingestion/ingestion.module.js';
+import { SignalsModule } from '#src/modules/signals/signals.module.js';
+
+@Module({})
+export class AppModule {
+  /** `databaseUrl` is resolved before boot: a real server, or the embedded one started in main.ts. */
+  static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
+    const serveApi = config.role !== 'worker';
+    const api = serveApi
+      ? [
+          IngestionModule,
+          IncidentsModule,
+          SignalsModule,
+          GraphQLModule.forRoot<MercuriusDriverConfig>({
+            driver: MercuriusDriver,
+            autoSchemaFile: true,
+            sortSchema: true,
+            path: '/graphql',
+            // Our own offline bundle is served at /graphiql (the built-in one loads from a CDN).
+            graphiql: false,
+            jit: 1,
+            errorFormatter: graphqlErrorFormatter as never,
+          }),
+        ]
+      : [];
+    return {
+      module: AppModule,
+      global: true,
+      imports: [
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.logLevel,
+            genReqId: (req) => (typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'].slice(0, 100) : randomUUID()),
+            // Keys and cookies must never reach a log line.
+            redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]'], censor: '[redacted]' },
+            autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+            serializers: { req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.split('?')[0] }) },
+          },
+        }),
+        TypeOrmModule.forRoot(dataSourceOptions(databaseUrl, entities)),
+        AuthModule,
+        MetricsModule,
+        HealthModule,
+        CorrelationModule,
+        ...api,
+      ],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+      ],
+      exports: [APP_CONFIG],
+    };
+  }
+}

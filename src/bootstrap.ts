@@ -1,0 +1,62 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import type { AppConfig } from '#src/config/config.js';
+import { AppModule } from '#src/app.module.js';
+import { ApiKeysService } from '#src/platform/auth/api-keys.service.js';
+import { registerGraphiql } from '#src/platform/graphql/graphiql.js';
+import { ProblemFilter, sendProblem, toProblem } from '#src/platform/errors/problem.filter.js';
+import { PRODUCT_VERSION } from '#src/platform/version.js';
+
+/** Builds the Nest application on Fastify; main.ts and the e2e tests both start it this way. */
+export async function createApp(config: AppConfig, databaseUrl: string): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.maxBodyBytes,
+    // Redirects are never followed by our clients; keep request ids from a proxy when present.
+    requestIdHeader: 'x-request-id',
+    trustProxy: false,
+  });
+  const fastify = adapter.getInstance();
+  // Text bodies: CSV exports, flow log lines, NDJSON, and SNS (which posts JSON as text/plain).
+  fastify.addContentTypeParser(
+    ['text/plain', 'text/csv', 'application/x-ndjson', 'application/jsonl', 'application/x-jsonlines'],
+    { parseAs: 'string' },
+    (_req, body, done) => done(null, body),
+  );
+  // Errors Fastify raises before Nest sees the request (body too large, malformed JSON, unsupported
+  // media type) become problem+json here. Nest would install its own handler on the same scope later,
+  // which answers those in Fastify's plain format and makes Fastify warn about the override; Nest's
+  // own routes handle their errors through ProblemFilter either way, so its call is declined.
+  fastify.setErrorHandler((error, request, reply) => {
+    sendProblem(reply, toProblem(error, request.url, String(request.id)));
+  });
+  adapter.setErrorHandler = () => fastify;
+
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), adapter, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  // Registered here rather than as APP_FILTER: only global filters set on the app also handle the
+  // errors Fastify raises before routing (body too large, bad JSON, unsupported media type).
+  app.useGlobalFilters(new ProblemFilter());
+
+  if (config.role !== 'worker') {
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('MineWatch')
+        .setDescription(
+          'Cross-cloud cryptomining incidents. Every /v1 route takes `Authorization: Bearer <key>`; errors are application/problem+json (RFC 9457).',
+        )
+        .setVersion(PRODUCT_VERSION)
+        .setOpenAPIVersion('3.1.0')
+        .addBearerAuth()
+        .build(),
+    );
+    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
+    await registerGraphiql(app);
+  }
+  await app.init();
+  await app.get(ApiKeysService).bootstrap();
+  return app;
+}

@@ -1,0 +1,104 @@
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function isCidr(value: string): boolean {
+  const [address, bits, ...rest] = value.split('/');
+  if (rest.length > 0 || address === undefined || bits === undefined || !/^\d{1,3}$/.test(bits)) return false;
+  const family = isIP(address);
+  const max = family === 4 ? 32 : family === 6 ? 128 : -1;
+  return max > 0 && Number(bits) <= max;
+}
+
+const port = z.coerce
+  .number({ error: 'must be a port number' })
+  .int('must be a whole number')
+  .min(0, 'must be between 0 and 65535')
+  .max(65535, 'must be between 0 and 65535');
+
+const positiveInt = (fallback: number) =>
+  z.coerce.number({ error: 'must be a number' }).int('must be a whole number').positive('must be positive').default(fallback);
+
+/** Every variable the service reads, validated once at start-up. */
+const envSchema = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().min(1, 'must not be empty').default('127.0.0.1'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  MINEWATCH_DATA_DIR: z.string().min(1, 'must not be empty').default('./.minewatch'),
+  MINEWATCH_ROLE: z.enum(['api', 'worker', 'all'], { error: 'must be one of api, worker, all' }).default('all'),
+  MINEWATCH_API_KEY: z.string().min(20, 'must be at least 20 characters').optional(),
+  MINEWATCH_WEBHOOK_ALLOWED_CIDRS: z
+    .string()
+    .default('')
+    .transform((raw, ctx) => {
+      const list = raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      for (const cidr of list) {
+        if (!isCidr(cidr)) ctx.addIssue({ code: 'custom', message: `"${cidr}" is not a CIDR such as 127.0.0.0/8` });
+      }
+      return list;
+    }),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  MINEWATCH_MAX_BODY_BYTES: positiveInt(32 * 1024 * 1024),
+  MINEWATCH_CORRELATION_WINDOW_HOURS: positiveInt(72),
+  MINEWATCH_CORRELATION_POLL_MS: positiveInt(1000),
+});
+
+export type Role = 'api' | 'worker' | 'all';
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  role: Role;
+  apiKey: string | undefined;
+  webhookAllowedCidrs: string[];
+  logLevel: (typeof LOG_LEVELS)[number];
+  maxBodyBytes: number;
+  correlation: { windowHours: number; pollMs: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and checks the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  // An empty variable means "not set", as in most twelve-factor services.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? '?');
+      // Never echo the value: MINEWATCH_API_KEY and DATABASE_URL carry secrets.
+      return `${name}: ${issue.message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: resolve(e.MINEWATCH_DATA_DIR),
+    role: e.MINEWATCH_ROLE,
+    apiKey: e.MINEWATCH_API_KEY,
+    webhookAllowedCidrs: e.MINEWATCH_WEBHOOK_ALLOWED_CIDRS,
+    logLevel: e.LOG_LEVEL,
+    maxBodyBytes: e.MINEWATCH_MAX_BODY_BYTES,
+    correlation: { windowHours: e.MINEWATCH_CORRELATION_WINDOW_HOURS, pollMs: e.MINEWATCH_CORRELATION_POLL_MS },
+  };
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

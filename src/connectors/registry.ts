@@ -1,0 +1,10 @@
+import type { Parser } from '#src/connectors/signal.js';
+import { parseSignals } from '#src/connectors/signals.parser.js';
+
+/** Every ingest source of the contract that is implemented, by its name in `/v1/ingest/{source}`. */
+export const parsers: Record<string, Parser> = {
+  signals: parseSignals,
+};
+
+/** Sources whose native form is text (CSV, log lines) rather than JSON. */
+export const TEXT_SOURCES = new Set(['focus', 'azure.cost', 'aws.vpc-flow-logs']);

@@ -1,0 +1,8 @@
+import { ApiKeyEntity } from '#src/platform/auth/api-key.entity.js';
+import { IncidentEventEntity } from '#src/modules/incidents/incident-event.entity.js';
+import { IncidentEvidenceEntity } from '#src/modules/incidents/incident-evidence.entity.js';
+import { IncidentEntity } from '#src/modules/incidents/incident.entity.js';
+import { SignalEntity } from '#src/modules/signals/signal.entity.js';
+
+/** Every TypeORM entity of the service. */
+export const entities = [SignalEntity, IncidentEntity, IncidentEvidenceEntity, IncidentEventEntity, ApiKeyEntity];

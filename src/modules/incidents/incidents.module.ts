@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { IncidentsController } from '#src/modules/incidents/incidents.controller.js';
+import { IncidentsRepository } from '#src/modules/incidents/incidents.repository.js';
+import { IncidentsResolver } from '#src/modules/incidents/incidents.resolver.js';
+import { IncidentsService } from '#src/modules/incidents/incidents.service.js';
+import { ReportService } from '#src/modules/incidents/report/report.service.js';
+
+@Module({
+  controllers: [IncidentsController],
+  providers: [IncidentsRepository, IncidentsService, IncidentsResolver, ReportService],
+  exports: [IncidentsService],
+})
+export class IncidentsModule {}

@@ -1,0 +1,202 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { Assessment } from '#src/modules/correlation/assessment.js';
+import type { Link } from '#src/modules/correlation/correlation.types.js';
+import { IncidentEventEntity } from '#src/modules/incidents/incident-event.entity.js';
+import { IncidentEntity, type IncidentSeverity, type IncidentStatus } from '#src/modules/incidents/incident.entity.js';
+import { SignalEntity } from '#src/modules/signals/signal.entity.js';
+
+export interface IncidentFilter {
+  status?: IncidentStatus[];
+  severity?: IncidentSeverity[];
+  provider?: string;
+  account?: string;
+  region?: string;
+  since?: Date;
+  until?: Date;
+  text?: string;
+}
+
+export interface EvidenceRow {
+  incidentId: string;
+  rule: string;
+  weight: number;
+  reason: string;
+  addedAt: Date;
+  signal: SignalEntity;
+}
+
+export interface Cursor {
+  lastSeenAt: Date;
+  id: string;
+}
+
+const ACTIVE = `merged_into_id IS NULL AND status NOT IN ('RESOLVED','FALSE_POSITIVE')`;
+
+/** All SQL about incidents, their evidence and their timeline. */
+@Injectable()
+export class IncidentsRepository {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  private m(tx?: EntityManager | null): EntityManager {
+    return tx ?? this.ds.manager;
+  }
+
+  async findActiveByKeysOrAccounts(
+    tx: EntityManager,
+    keys: string[],
+    account: { provider: string; accountId: string },
+    window: { from: Date; to: Date },
+  ): Promise<IncidentEntity[]> {
+    return tx
+      .getRepository(IncidentEntity)
+      .createQueryBuilder('i')
+      .where(ACTIVE)
+      .andWhere(
+        `(i.link_keys && :keys::text[]
+          OR (:provider = ANY(i.providers) AND :account = ANY(i.accounts)
+              AND i.last_seen_at >= :from AND i.first_seen_at <= :to))`,
+        { keys, provider: account.provider, account: account.accountId, ...window },
+      )
+      .orderBy('i.created_at', 'ASC')
+      .addOrderBy('i.id', 'ASC')
+      .limit(50)
+      .getMany();
+  }
+
+  async lockIncidents(tx: EntityManager, ids: string[]): Promise<void> {
+    if (ids.length > 0) await tx.query('SELECT id FROM incidents WHERE id = ANY($1) ORDER BY id FOR UPDATE', [ids]);
+  }
+
+  async insert(tx: EntityManager, a: Assessment): Promise<string> {
+    const [row] = (await tx.query(
+      `INSERT INTO incidents (status, severity, confidence, title, providers, accounts, regions, resources, link_keys,
+         first_seen_at, last_seen_at, cost_amount, cost_currency, attack_vector, techniques, recommended_actions, summary)
+       VALUES ('OPEN', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
+      this.assessmentParams(a),
+    )) as [{ id: string }];
+    return row.id;
+  }
+
+  async updateAssessment(tx: EntityManager, id: string, a: Assessment): Promise<void> {
+    await tx.query(
+      `UPDATE incidents SET severity = $1, confidence = $2, title = $3, providers = $4, accounts = $5, regions = $6,
+         resources = $7, link_keys = $8, first_seen_at = $9, last_seen_at = $10, cost_amount = $11, cost_currency = $12,
+         attack_vector = $13, techniques = $14, recommended_actions = $15, summary = $16,
+         version = version + 1, updated_at = now()
+       WHERE id = $17`,
+      [...this.assessmentParams(a), id],
+    );
+  }
+
+  private assessmentParams(a: Assessment): unknown[] {
+    return [
+      a.severity,
+      a.confidence,
+      a.title,
+      a.providers,
+      a.accounts,
+      a.regions,
+      JSON.stringify(a.resources),
+      a.linkKeys,
+      a.firstSeenAt,
+      a.lastSeenAt,
+      a.costAmount,
+      a.costCurrency,
+      JSON.stringify(a.attackVector),
+      a.techniques,
+      JSON.stringify(a.recommendedActions),
+      JSON.stringify(a.summary),
+    ];
+  }
+
+  async addEvidence(tx: EntityManager, incidentId: string, signalId: string, link: Link): Promise<void> {
+    await tx.query(
+      `INSERT INTO incident_evidence (incident_id, signal_id, rule, weight, reason) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (incident_id, signal_id) DO UPDATE SET rule = EXCLUDED.rule, weight = EXCLUDED.weight, reason = EXCLUDED.reason`,
+      [incidentId, signalId, link.rule, link.weight, link.reason],
+    );
+  }
+
+  /** Which incident, if any, holds each signal as evidence, and whether that incident is still active. */
+  async incidentsOfSignals(tx: EntityManager, signalIds: string[]): Promise<Map<string, { id: string; active: boolean }>> {
+    if (signalIds.length === 0) return new Map();
+    const rows = (await tx.query(
+      `SELECT e.signal_id, e.incident_id, i.status NOT IN ('RESOLVED','FALSE_POSITIVE') AS active
+       FROM incident_evidence e JOIN incidents i ON i.id = e.incident_id
+       WHERE e.signal_id = ANY($1) AND i.merged_into_id IS NULL`,
+      [signalIds],
+    )) as Array<{ signal_id: string; incident_id: string; active: boolean }>;
+    return new Map(rows.map((r) => [r.signal_id, { id: r.incident_id, active: r.active }]));
+  }
+
+  async moveEvidence(tx: EntityManager, fromId: string, toId: string): Promise<number> {
+    const rows = (await tx.query(`UPDATE incident_evidence SET incident_id = $2 WHERE incident_id = $1 RETURNING signal_id`, [fromId, toId])) as unknown[];
+    await tx.query(`UPDATE incidents SET merged_into_id = $2, version = version + 1, updated_at = now() WHERE id = $1`, [fromId, toId]);
+    return rows.length;
+  }
+
+  async evidence(tx: EntityManager | null, incidentIds: string[]): Promise<EvidenceRow[]> {
+    if (incidentIds.length === 0) return [];
+    const rows = (await this.m(tx).query(
+      `SELECT e.incident_id, e.rule, e.weight, e.reason, e.added_at, e.signal_id FROM incident_evidence e
+       JOIN signals s ON s.id = e.signal_id
+       WHERE e.incident_id = ANY($1) ORDER BY s.observed_at, s.id`,
+      [incidentIds],
+    )) as Array<{ incident_id: string; rule: string; weight: number; reason: string; added_at: Date; signal_id: string }>;
+    const signals = await this.m(tx)
+      .getRepository(SignalEntity)
+      .createQueryBuilder('s')
+      .where('s.id = ANY(:ids)', { ids: rows.map((r) => r.signal_id) })
+      .getMany();
+    const byId = new Map(signals.map((s) => [s.id, s]));
+    return rows.map((r) => ({
+      incidentId: r.incident_id,
+      rule: r.rule,
+      weight: r.weight,
+      reason: r.reason,
+      addedAt: r.added_at,
+      signal: byId.get(r.signal_id)!,
+    }));
+  }
+
+  async addEvent(tx: EntityManager, incidentId: string, type: string, actor: string, data: Record<string, unknown>): Promise<void> {
+    await tx.query(`INSERT INTO incident_events (incident_id, type, actor, data) VALUES ($1, $2, $3, $4)`, [incidentId, type, actor, JSON.stringify(data)]);
+  }
+
+  async events(incidentId: string): Promise<IncidentEventEntity[]> {
+    return this.ds.getRepository(IncidentEventEntity).find({ where: { incidentId }, order: { id: 'ASC' } });
+  }
+
+  async findById(id: string, tx?: EntityManager): Promise<IncidentEntity | null> {
+    return this.m(tx).getRepository(IncidentEntity).findOne({ where: { id } });
+  }
+
+  async setStatus(tx: EntityManager, id: string, status: IncidentStatus): Promise<void> {
+    await tx.query(`UPDATE incidents SET status = $2, version = version + 1, updated_at = now() WHERE id = $1`, [id, status]);
+  }
+
+  private filtered(filter: IncidentFilter) {
+    const qb = this.ds.getRepository(IncidentEntity).createQueryBuilder('i').where('i.merged_into_id IS NULL');
+    if (filter.status?.length) qb.andWhere('i.status = ANY(:status)', { status: filter.status });
+    if (filter.severity?.length) qb.andWhere('i.severity = ANY(:severity)', { severity: filter.severity });
+    if (filter.provider) qb.andWhere(':provider = ANY(i.providers)', { provider: filter.provider });
+    if (filter.account) qb.andWhere(':account = ANY(i.accounts)', { account: filter.account });
+    if (filter.region) qb.andWhere(':region = ANY(i.regions)', { region: filter.region });
+    if (filter.since) qb.andWhere('i.last_seen_at >= :since', { since: filter.since });
+    if (filter.until) qb.andWhere('i.first_seen_at < :until', { until: filter.until });
+    if (filter.text) qb.andWhere('i.title ILIKE :text', { text: `%${filter.text.replace(/[%_\\]/g, '\\$&')}%` });
+    return qb;
+  }
+
+  async list(filter: IncidentFilter, limit: number, after?: Cursor): Promise<IncidentEntity[]> {
+    const qb = this.filtered(filter);
+    if (after) qb.andWhere('(i.last_seen_at, i.id) < (:afterAt, :afterId)', { afterAt: after.lastSeenAt, afterId: after.id });
+    return qb.orderBy('i.last_seen_at', 'DESC').addOrderBy('i.id', 'DESC').limit(limit).getMany();
+  }
+
+  async count(filter: IncidentFilter): Promise<number> {
+    return this.filtered(filter).getCount();
+  }
+}

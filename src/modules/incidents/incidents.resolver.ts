@@ -1,0 +1,84 @@
+import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { RequireScope } from '#src/platform/auth/auth.decorators.js';
+import type { AuthedRequest } from '#src/platform/auth/api-key.guard.js';
+import { IncidentErrorCode, IncidentException } from '#src/modules/incidents/incident.exception.js';
+import type { IncidentStatus } from '#src/modules/incidents/incident.entity.js';
+import { encodeCursor, IncidentsService } from '#src/modules/incidents/incidents.service.js';
+import { toEvidenceModel, toIncidentModel, toTimelineModel } from '#src/modules/incidents/incident.mapper.js';
+import {
+  EvidenceModel,
+  IncidentConnectionModel,
+  IncidentFilterInput,
+  IncidentModel,
+  IncidentStatusEnum,
+  IncidentTimelineEntryModel,
+} from '#src/modules/incidents/incident.model.js';
+
+interface GqlContext {
+  reply: { request: AuthedRequest };
+}
+
+@Resolver(() => IncidentModel)
+export class IncidentsResolver {
+  constructor(private readonly service: IncidentsService) {}
+
+  @Query(() => IncidentConnectionModel, { description: 'Incidents, newest activity first (Relay connection).' })
+  @RequireScope('incidents:read')
+  async incidents(
+    @Args('filter', { type: () => IncidentFilterInput, nullable: true }) filter: IncidentFilterInput | null,
+    @Args('first', { type: () => Int, nullable: true, defaultValue: 20 }) first: number,
+    @Args('after', { type: () => String, nullable: true }) after: string | null,
+  ): Promise<IncidentConnectionModel> {
+    if (first < 1 || first > 100) {
+      throw new IncidentException(IncidentErrorCode.InvalidQuery, '`first` must be between 1 and 100.', [{ field: 'first', message: 'must be 1 to 100' }]);
+    }
+    const f = { ...(filter ?? {}) };
+    const [page, totalCount] = await Promise.all([this.service.list(f, first, after ?? undefined), this.service.count(f)]);
+    const edges = page.items.map((i) => ({ cursor: encodeCursor(i), node: toIncidentModel(i) }));
+    return {
+      edges,
+      totalCount,
+      pageInfo: {
+        hasNextPage: page.hasNextPage,
+        hasPreviousPage: Boolean(after),
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges[edges.length - 1]?.cursor ?? null,
+      },
+    };
+  }
+
+  @Query(() => IncidentModel, { nullable: true, description: 'One incident; null when there is none with this id.' })
+  @RequireScope('incidents:read')
+  async incident(@Args('id', { type: () => ID }) id: string): Promise<IncidentModel | null> {
+    try {
+      return toIncidentModel(await this.service.get(id));
+    } catch (error) {
+      if (error instanceof IncidentException && error.code === IncidentErrorCode.NotFound) return null;
+      throw error;
+    }
+  }
+
+  @Mutation(() => IncidentModel, { description: 'Moves an incident to another status, with an optional note for the timeline.' })
+  @RequireScope('incidents:write')
+  async transitionIncident(
+    @Args('id', { type: () => ID }) id: string,
+    @Args('to', { type: () => IncidentStatusEnum }) to: IncidentStatus,
+    @Args('note', { type: () => String, nullable: true }) note: string | null,
+    @Context() ctx: GqlContext,
+  ): Promise<IncidentModel> {
+    const actor = `api-key:${ctx.reply.request.apiKey?.name ?? 'unknown'}`;
+    return toIncidentModel(await this.service.transition(id, to, note ?? undefined, actor));
+  }
+
+  @ResolveField(() => [EvidenceModel], { description: 'Each signal with the rule, weight and reason that linked it.' })
+  @RequireScope('incidents:read')
+  async evidence(@Parent() incident: IncidentModel): Promise<EvidenceModel[]> {
+    return (await this.service.evidence([incident.id])).map(toEvidenceModel);
+  }
+
+  @ResolveField(() => [IncidentTimelineEntryModel], { description: 'What happened to the incident, oldest first.' })
+  @RequireScope('incidents:read')
+  async timeline(@Parent() incident: IncidentModel): Promise<IncidentTimelineEntryModel[]> {
+    return (await this.service.events(incident.id)).map(toTimelineModel);
+  }
+}

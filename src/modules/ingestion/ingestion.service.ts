@@ -1,0 +1,88 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { parsers, TEXT_SOURCES } from '#src/connectors/registry.js';
+import { PayloadValidationError, type Signal } from '#src/connectors/signal.js';
+import { linkKeysOf } from '#src/modules/correlation/link-keys.js';
+import { decodeBody } from '#src/modules/ingestion/body-decoder.js';
+import { IngestionErrorCode, IngestionException } from '#src/modules/ingestion/ingestion.exception.js';
+import { SignalsRepository } from '#src/modules/signals/signals.repository.js';
+
+export interface IngestResult {
+  accepted: number;
+  /** Of `accepted`, how many replaced an older version of the same item. */
+  updated: number;
+  duplicates: number;
+  ignored: number;
+  signalIds: string[];
+}
+
+export const SIGNALS_CHANNEL = 'minewatch_signals';
+
+@Injectable()
+export class IngestionService {
+  private readonly logger = new Logger(IngestionService.name);
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly signals: SignalsRepository,
+  ) {}
+
+  sources(): string[] {
+    return Object.keys(parsers).sort();
+  }
+
+  /** Parses the whole request first; stores all of it in one transaction or nothing. */
+  async ingest(source: string, body: unknown, contentType: string | undefined, query: Record<string, string | undefined>): Promise<IngestResult> {
+    const parser = parsers[source];
+    if (!parser) {
+      throw new IngestionException(IngestionErrorCode.UnknownSource, `"${source}" is not an ingest source. Known: ${this.sources().join(', ')}.`, [
+        { index: null, field: 'source', message: 'unknown source' },
+      ]);
+    }
+    const decoded = decodeBody(body, contentType, TEXT_SOURCES.has(source));
+    let parsed;
+    try {
+      parsed = parser(decoded, { receivedAt: new Date(), query });
+    } catch (error) {
+      if (error instanceof PayloadValidationError) {
+        throw new IngestionException(
+          IngestionErrorCode.InvalidPayload,
+          `${error.issues.length} problem(s) in the ${source} payload; nothing was stored.`,
+          error.issues,
+        );
+      }
+      throw error;
+    }
+    const result = await this.store(parsed.signals);
+    this.logger.log({ source, accepted: result.accepted, duplicates: result.duplicates, ignored: parsed.ignored }, 'ingested');
+    return { ...result, ignored: parsed.ignored };
+  }
+
+  /** Stores normalized signals (also used by pull connectors and the CLI). */
+  async store(signals: Signal[]): Promise<Omit<IngestResult, 'ignored'>> {
+    // The same item twice in one request: keep its newest version, answer both with one id.
+    const newest = new Map<string, number>();
+    signals.forEach((s, i) => {
+      const key = `${s.source}\u0000${s.sourceId}`;
+      const seen = newest.get(key);
+      if (seen === undefined || signals[seen]!.sourceVersion < s.sourceVersion) newest.set(key, i);
+    });
+    const unique = [...new Set(newest.values())].sort((a, b) => a - b);
+    const outcome = await this.ds.transaction(async (tx) => {
+      const written = await this.signals.upsert(
+        tx,
+        unique.map((i) => ({ signal: signals[i]!, linkKeys: linkKeysOf(signals[i]!) })),
+      );
+      if (written.inserted + written.updated > 0) await tx.query(`SELECT pg_notify($1, '')`, [SIGNALS_CHANNEL]);
+      return written;
+    });
+    const idByKey = new Map(unique.map((i, n) => [`${signals[i]!.source}\u0000${signals[i]!.sourceId}`, outcome.ids[n]!]));
+    return {
+      accepted: outcome.inserted + outcome.updated,
+      updated: outcome.updated,
+      duplicates: signals.length - outcome.inserted - outcome.updated,
+      signalIds: signals.map((s) => idByKey.get(`${s.source}\u0000${s.sourceId}`)!),
+    };
+  }
+}

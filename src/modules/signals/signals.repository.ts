@@ -1,0 +1,209 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { Signal } from '#src/connectors/signal.js';
+import { SignalEntity } from '#src/modules/signals/signal.entity.js';
+
+export interface UpsertOutcome {
+  /** Signal ids in the order of the input. */
+  ids: string[];
+  inserted: number;
+  updated: number;
+  duplicates: number;
+}
+
+export interface SignalQuery {
+  kind?: string;
+  provider?: string;
+  account?: string;
+  region?: string;
+  source?: string;
+  since?: Date;
+  until?: Date;
+  limit: number;
+  after?: { observedAt: Date; id: string };
+}
+
+const COLUMNS = [
+  'source',
+  'source_id',
+  'source_version',
+  'kind',
+  'provider',
+  'account_id',
+  'region',
+  'observed_at',
+  'observed_until',
+  'severity',
+  'title',
+  'mining',
+  'resources',
+  'principal',
+  'cost_amount',
+  'cost_currency',
+  'attributes',
+  'raw',
+  'link_keys',
+] as const;
+
+// Keeps each INSERT under PostgreSQL's 65,535 bind parameters.
+const BATCH = Math.floor(60_000 / COLUMNS.length);
+
+/** All SQL about signals lives here. */
+@Injectable()
+export class SignalsRepository {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  /**
+   * Inserts new items; replaces stored ones only when the incoming `sourceVersion` is greater,
+   * resetting `correlated_at` so the correlation engine reads the new version. One statement per
+   * batch, inside the caller's transaction.
+   */
+  async upsert(tx: EntityManager, rows: Array<{ signal: Signal; linkKeys: string[] }>): Promise<UpsertOutcome> {
+    const ids: string[] = new Array(rows.length);
+    let inserted = 0;
+    let updated = 0;
+    for (let start = 0; start < rows.length; start += BATCH) {
+      const batch = rows.slice(start, start + BATCH);
+      const params: unknown[] = [];
+      const tuples = batch.map(({ signal: s, linkKeys }) => {
+        const values = [
+          s.source,
+          s.sourceId,
+          s.sourceVersion,
+          s.kind,
+          s.provider,
+          s.accountId,
+          s.region,
+          s.observedAt,
+          s.observedUntil,
+          s.severity,
+          s.title,
+          s.mining,
+          JSON.stringify(s.resources),
+          s.principal ? JSON.stringify(s.principal) : null,
+          s.cost?.amount ?? null,
+          s.cost?.currency ?? null,
+          JSON.stringify(s.attributes),
+          s.raw === undefined ? null : JSON.stringify(s.raw),
+          linkKeys,
+        ];
+        const placeholders = values.map((v) => {
+          params.push(v);
+          return `$${params.length}`;
+        });
+        return `(${placeholders.join(',')})`;
+      });
+      const result = (await tx.query(
+        `INSERT INTO signals (${COLUMNS.join(',')}) VALUES ${tuples.join(',')}
+         ON CONFLICT (source, source_id) DO UPDATE SET
+           ${COLUMNS.filter((c) => c !== 'source' && c !== 'source_id')
+             .map((c) => `${c} = EXCLUDED.${c}`)
+             .join(', ')},
+           updated_at = now(), correlated_at = NULL
+         WHERE signals.source_version < EXCLUDED.source_version
+         RETURNING id, source, source_id, (xmax = 0) AS inserted`,
+        params,
+      )) as Array<{ id: string; source: string; source_id: string; inserted: boolean }>;
+      const written = new Map(result.map((r) => [`${r.source}\u0000${r.source_id}`, r]));
+      const missing: Array<[number, Signal]> = [];
+      batch.forEach(({ signal }, i) => {
+        const row = written.get(`${signal.source}\u0000${signal.sourceId}`);
+        if (row) {
+          ids[start + i] = row.id;
+          if (row.inserted) inserted++;
+          else updated++;
+        } else missing.push([start + i, signal]);
+      });
+      if (missing.length > 0) {
+        const existing = (await tx.query(
+          `SELECT id, source, source_id FROM signals
+           WHERE (source, source_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+          [missing.map(([, s]) => s.source), missing.map(([, s]) => s.sourceId)],
+        )) as Array<{ id: string; source: string; source_id: string }>;
+        const byKey = new Map(existing.map((r) => [`${r.source}\u0000${r.source_id}`, r.id]));
+        for (const [index, s] of missing) ids[index] = byKey.get(`${s.source}\u0000${s.sourceId}`)!;
+      }
+    }
+    return { ids, inserted, updated, duplicates: rows.length - inserted - updated };
+  }
+
+  async findById(id: string, withRaw = false): Promise<SignalEntity | null> {
+    const qb = this.ds.getRepository(SignalEntity).createQueryBuilder('s').where('s.id = :id', { id });
+    if (withRaw) qb.addSelect('s.raw');
+    return qb.getOne();
+  }
+
+  async findByIds(tx: EntityManager | null, ids: string[]): Promise<SignalEntity[]> {
+    if (ids.length === 0) return [];
+    const repo = (tx ?? this.ds.manager).getRepository(SignalEntity);
+    return repo.createQueryBuilder('s').where('s.id = ANY(:ids)', { ids }).getMany();
+  }
+
+  async list(q: SignalQuery): Promise<SignalEntity[]> {
+    const qb = this.ds.getRepository(SignalEntity).createQueryBuilder('s');
+    if (q.kind) qb.andWhere('s.kind = :kind', { kind: q.kind });
+    if (q.provider) qb.andWhere('s.provider = :provider', { provider: q.provider });
+    if (q.account) qb.andWhere('s.account_id = :account', { account: q.account });
+    if (q.region) qb.andWhere('s.region = :region', { region: q.region });
+    if (q.source) qb.andWhere('s.source = :source', { source: q.source });
+    if (q.since) qb.andWhere('s.observed_at >= :since', { since: q.since });
+    if (q.until) qb.andWhere('s.observed_at < :until', { until: q.until });
+    if (q.after) {
+      qb.andWhere('(s.observed_at, s.id) < (:afterAt, :afterId)', { afterAt: q.after.observedAt, afterId: q.after.id });
+    }
+    return qb.orderBy('s.observed_at', 'DESC').addOrderBy('s.id', 'DESC').limit(q.limit).getMany();
+  }
+
+  /** Claims up to `limit` signals the correlation engine has not read yet. */
+  async claimPending(tx: EntityManager, limit: number): Promise<SignalEntity[]> {
+    return tx
+      .getRepository(SignalEntity)
+      .createQueryBuilder('s')
+      .where('s.correlated_at IS NULL')
+      .orderBy('s.observed_at', 'ASC')
+      .addOrderBy('s.id', 'ASC')
+      .limit(limit)
+      .setLock('pessimistic_write')
+      .setOnLocked('skip_locked')
+      .getMany();
+  }
+
+  async markCorrelated(tx: EntityManager, ids: string[]): Promise<void> {
+    if (ids.length > 0) await tx.query('UPDATE signals SET correlated_at = now() WHERE id = ANY($1)', [ids]);
+  }
+
+  /**
+   * Signals that might link to an incident: sharing one of its keys, or (for the kinds that carry
+   * no resource id) in one of its accounts, within the time window.
+   */
+  async findLinkable(
+    tx: EntityManager,
+    keys: string[],
+    accounts: Array<{ provider: string; accountId: string }>,
+    window: { from: Date; to: Date },
+    excludeIds: string[],
+    limit = 5000,
+  ): Promise<SignalEntity[]> {
+    return tx
+      .getRepository(SignalEntity)
+      .createQueryBuilder('s')
+      .where(
+        `(s.link_keys && :keys::text[]
+          OR ((s.provider || ':' || s.account_id) = ANY(:accounts) AND (s.kind = 'cost_anomaly' OR s.mining)))`,
+        { keys, accounts: accounts.map((a) => `${a.provider}:${a.accountId}`) },
+      )
+      .andWhere('s.observed_until >= :from AND s.observed_at <= :to', window)
+      .andWhere('NOT (s.id = ANY(:exclude))', { exclude: excludeIds })
+      .orderBy('s.observed_at', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+
+  async counts(): Promise<{ total: number; pendingCorrelation: number }> {
+    const [row] = (await this.ds.query(
+      `SELECT count(*)::int AS total, count(*) FILTER (WHERE correlated_at IS NULL)::int AS pending FROM signals`,
+    )) as [{ total: number; pending: number }];
+    return { total: row.total, pendingCorrelation: row.pending };
+  }
+}

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '#src/config/config.js';
+
+describe('configuration', () => {
+  it('has the contract defaults', () => {
+    const c = loadConfig({});
+    assert.equal(c.port, 3000);
+    assert.equal(c.host, '127.0.0.1');
+    assert.equal(c.role, 'all');
+    assert.equal(c.databaseUrl, undefined);
+    assert.match(c.dataDir, /\.minewatch$/);
+    assert.deepEqual(c.webhookAllowedCidrs, []);
+    assert.equal(c.logLevel, 'info');
+  });
+
+  it('names every bad variable at once, without echoing secret values', () => {
+    const secret = 'postgres-password-123';
+    assert.throws(
+      () =>
+        loadConfig({
+          PORT: 'eighty',
+          MINEWATCH_ROLE: 'boss',
+          DATABASE_URL: `mysql://root:${secret}@db/x`,
+          LOG_LEVEL: 'loud',
+          MINEWATCH_WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8,10.0.0.0/33',
+        }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        const names = error.problems.map((p) => p.split(':')[0]).sort();
+        assert.deepEqual(names, ['DATABASE_URL', 'LOG_LEVEL', 'MINEWATCH_ROLE', 'MINEWATCH_WEBHOOK_ALLOWED_CIDRS', 'PORT']);
+        assert.ok(!error.message.includes(secret));
+        assert.match(error.message, /10\.0\.0\.0\/33/);
+        return true;
+      },
+    );
+  });
+
+  it('treats empty variables as unset', () => {
+    assert.equal(loadConfig({ PORT: '', DATABASE_URL: '' }).port, 3000);
+  });
+});
