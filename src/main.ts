@@ -1,18 +1,11 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig, type AppConfig } from '#src/config/config.js';
 import { createApp } from '#src/bootstrap.js';
-import { type EmbeddedDatabase, startEmbeddedPostgres } from '#src/platform/database/embedded-postgres.js';
+import { resolveDatabase } from '#src/platform/database/resolve-database.js';
 import { runMigrationsLocked } from '#src/platform/database/migrator.js';
 
 function say(message: string): void {
   process.stderr.write(`minewatch: ${message}\n`);
-}
-
-/** DATABASE_URL when set; otherwise the embedded PostgreSQL kept in MINEWATCH_DATA_DIR. */
-export async function resolveDatabase(config: AppConfig): Promise<{ url: string; embedded: EmbeddedDatabase | null }> {
-  if (config.databaseUrl) return { url: config.databaseUrl, embedded: null };
-  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log: say });
-  return { url: embedded.url, embedded };
 }
 
 async function main(): Promise<void> {
@@ -26,7 +19,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const { url, embedded } = await resolveDatabase(config);
+  const { url, embedded } = await resolveDatabase(config, say);
   let app: Awaited<ReturnType<typeof createApp>> | null = null;
   let closing = false;
   const shutdown = async (signal: string) => {
