@@ -10,6 +10,7 @@ import { dataSourceOptions } from '#src/platform/database/data-source.js';
 import { entities } from '#src/entities.js';
 import { graphqlErrorFormatter } from '#src/platform/graphql/graphql-errors.js';
 import { MetricsModule } from '#src/platform/metrics/metrics.module.js';
+import { QueueModule } from '#src/platform/queue/queue.module.js';
 import { CorrelationModule } from '#src/modules/correlation/correlation.module.js';
 import { HealthModule } from '#src/modules/health/health.module.js';
 import { IncidentsModule } from '#src/modules/incidents/incidents.module.js';
@@ -55,6 +56,7 @@ export class AppModule {
         TypeOrmModule.forRoot(dataSourceOptions(databaseUrl, entities)),
         AuthModule,
         MetricsModule,
+        QueueModule,
         HealthModule,
         CorrelationModule,
         ...api,

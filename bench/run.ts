@@ -1,0 +1,31 @@
+/**
+ * npm run bench: runs every bench/*.bench.js module (or those named on the command line) and prints
+ * each figure as a ratio against its baseline measured in the same run.
+ */
+import { readdirSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type Bench, figure } from './harness.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const only = process.argv.slice(2);
+const files = readdirSync(here)
+  .filter((f) => f.endsWith('.bench.js'))
+  .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)))
+  .sort();
+
+console.log(`MineWatch benchmarks on ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`);
+if (files.length === 0) console.log('no benchmarks matched');
+let missed = 0;
+for (const file of files) {
+  const bench = (await import(pathToFileURL(join(here, file)).href)).default as Bench;
+  const started = Date.now();
+  const figures = await bench.run();
+  console.log(`\n# ${bench.name} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  for (const f of figures) {
+    console.log(figure(f));
+    if (f.target !== undefined && f.ratio < f.target) missed++;
+  }
+}
+if (missed > 0) console.log(`\n${missed} figure(s) below target`);
