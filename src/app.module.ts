@@ -6,6 +6,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import { APP_CONFIG, type AppConfig } from '#src/config/config.js';
 import { AuthModule } from '#src/platform/auth/auth.module.js';
+import { ApiKeysService } from '#src/platform/auth/api-keys.service.js';
 import { dataSourceOptions } from '#src/platform/database/data-source.js';
 import { entities } from '#src/entities.js';
 import { graphqlErrorFormatter } from '#src/platform/graphql/graphql-errors.js';
@@ -27,15 +28,27 @@ export class AppModule {
           IngestionModule,
           IncidentsModule,
           SignalsModule,
-          GraphQLModule.forRoot<MercuriusDriverConfig>({
+          GraphQLModule.forRootAsync<MercuriusDriverConfig>({
             driver: MercuriusDriver,
-            autoSchemaFile: true,
-            sortSchema: true,
-            path: '/graphql',
-            // Our own offline bundle is served at /graphiql (the built-in one loads from a CDN).
-            graphiql: false,
-            jit: 1,
-            errorFormatter: graphqlErrorFormatter as never,
+            inject: [ApiKeysService],
+            useFactory: (keys: ApiKeysService) => ({
+              autoSchemaFile: true,
+              sortSchema: true,
+              path: '/graphql',
+              // Our own offline bundle is served at /graphiql (the built-in one loads from a CDN).
+              graphiql: false,
+              jit: 1,
+              errorFormatter: graphqlErrorFormatter as never,
+              subscription: {
+                // graphql-ws carries no HTTP headers: the key comes in the connection payload.
+                onConnect: async ({ payload }: { payload?: Record<string, unknown> }) => {
+                  const header = payload?.['Authorization'] ?? payload?.['authorization'];
+                  const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+                  const apiKey = match?.[1] ? await keys.authenticate(match[1]) : null;
+                  return apiKey ? { apiKey } : false;
+                },
+              },
+            }),
           }),
         ]
       : [];

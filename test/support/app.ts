@@ -28,8 +28,9 @@ export interface TestApp {
 }
 
 /** The real service on a fresh database over real HTTP (loopback, random port). */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const db = await createTestDatabase();
+export async function startTestApp(env: Record<string, string> = {}, shared?: { db: TestDatabase }): Promise<TestApp> {
+  // A replica shares another app's database; it then leaves dropping it to that app.
+  const db = shared?.db ?? (await createTestDatabase());
   const dataDir = mkdtempSync(join(tmpdir(), 'minewatch-e2e-'));
   const config = loadConfig({
     MINEWATCH_DATA_DIR: dataDir,
@@ -61,7 +62,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     },
     close: async () => {
       await app.close();
-      await db.drop();
+      if (!shared) await db.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

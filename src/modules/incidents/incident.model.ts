@@ -67,7 +67,7 @@ export class EvidenceModel {
   @Field(() => SignalModel) @ApiProperty({ type: SignalModel }) signal!: SignalModel;
 }
 
-@ObjectType('IncidentEvent')
+@ObjectType('IncidentTimelineEntry')
 export class IncidentTimelineEntryModel {
   @Field() @ApiProperty({ example: 'incident.opened' }) type!: string;
   @Field() @ApiProperty() actor!: string;
@@ -96,6 +96,15 @@ export class IncidentModel {
   @Field(() => Date) @ApiProperty({ type: String, format: 'date-time' }) updatedAt!: Date;
   @ApiPropertyOptional({ type: [EvidenceModel], description: 'Present on the single-incident endpoint.' }) evidence?: EvidenceModel[];
   @ApiPropertyOptional({ type: [IncidentTimelineEntryModel], description: 'Present on the single-incident endpoint.' }) timeline?: IncidentTimelineEntryModel[];
+}
+
+@ObjectType('IncidentEvent', { description: 'Something happened to an incident: what, when, and the incident as it is now.' })
+export class IncidentEventModel {
+  @Field(() => ID, { description: 'Increases with every event: receivers can order and dedupe on it.' }) id!: string;
+  @Field({ description: 'incident.opened, incident.updated, incident.escalated, incident.status_changed, incident.merged' }) type!: string;
+  @Field(() => Date) at!: Date;
+  @Field() actor!: string;
+  @Field(() => IncidentModel) incident!: IncidentModel;
 }
 
 @ObjectType('PageInfo')

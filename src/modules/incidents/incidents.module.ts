@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { IncidentEventsPublisher } from '#src/modules/incidents/incident-events.publisher.js';
 import { IncidentsController } from '#src/modules/incidents/incidents.controller.js';
 import { IncidentsRepository } from '#src/modules/incidents/incidents.repository.js';
 import { IncidentsResolver } from '#src/modules/incidents/incidents.resolver.js';
@@ -7,7 +8,7 @@ import { ReportService } from '#src/modules/incidents/report/report.service.js';
 
 @Module({
   controllers: [IncidentsController],
-  providers: [IncidentsRepository, IncidentsService, IncidentsResolver, ReportService],
+  providers: [IncidentsRepository, IncidentsService, IncidentsResolver, ReportService, IncidentEventsPublisher],
   exports: [IncidentsService],
 })
 export class IncidentsModule {}

@@ -32,6 +32,8 @@ export interface Cursor {
   id: string;
 }
 
+export const INCIDENT_EVENTS_CHANNEL = 'minewatch_incident_events';
+
 const ACTIVE = `merged_into_id IS NULL AND status NOT IN ('RESOLVED','FALSE_POSITIVE')`;
 
 /** All SQL about incidents, their evidence and their timeline. */
@@ -161,8 +163,25 @@ export class IncidentsRepository {
     }));
   }
 
+  /** Appends to the timeline; listeners on every replica hear of it when the transaction commits. */
   async addEvent(tx: EntityManager, incidentId: string, type: string, actor: string, data: Record<string, unknown>): Promise<void> {
     await tx.query(`INSERT INTO incident_events (incident_id, type, actor, data) VALUES ($1, $2, $3, $4)`, [incidentId, type, actor, JSON.stringify(data)]);
+    await tx.query(`SELECT pg_notify($1, '')`, [INCIDENT_EVENTS_CHANNEL]);
+  }
+
+  async eventsAfter(afterId: string, limit: number): Promise<IncidentEventEntity[]> {
+    return this.ds
+      .getRepository(IncidentEventEntity)
+      .createQueryBuilder('e')
+      .where('e.id > :afterId', { afterId })
+      .orderBy('e.id', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+
+  async lastEventId(): Promise<string> {
+    const [row] = (await this.ds.query('SELECT coalesce(max(id), 0)::text AS id FROM incident_events')) as [{ id: string }];
+    return row.id;
   }
 
   async events(incidentId: string): Promise<IncidentEventEntity[]> {

@@ -1,12 +1,14 @@
-import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
 import { RequireScope } from '#src/platform/auth/auth.decorators.js';
 import type { AuthedRequest } from '#src/platform/auth/api-key.guard.js';
 import { IncidentErrorCode, IncidentException } from '#src/modules/incidents/incident.exception.js';
 import type { IncidentStatus } from '#src/modules/incidents/incident.entity.js';
 import { encodeCursor, IncidentsService } from '#src/modules/incidents/incidents.service.js';
 import { toEvidenceModel, toIncidentModel, toTimelineModel } from '#src/modules/incidents/incident.mapper.js';
+import { INCIDENT_EVENTS_TOPIC } from '#src/modules/incidents/incident-events.publisher.js';
 import {
   EvidenceModel,
+  IncidentEventModel,
   IncidentConnectionModel,
   IncidentFilterInput,
   IncidentModel,
@@ -16,6 +18,20 @@ import {
 
 interface GqlContext {
   reply: { request: AuthedRequest };
+}
+
+/** Whether an incident passes a filter; the subscription applies it to every event. */
+export function matchesFilter(i: IncidentModel, f: IncidentFilterInput | null | undefined): boolean {
+  if (!f) return true;
+  if (f.status?.length && !f.status.includes(i.status)) return false;
+  if (f.severity?.length && !f.severity.includes(i.severity)) return false;
+  if (f.provider && !i.providers.includes(f.provider)) return false;
+  if (f.account && !i.accounts.includes(f.account)) return false;
+  if (f.region && !i.regions.includes(f.region)) return false;
+  if (f.since && new Date(i.lastSeenAt) < new Date(f.since)) return false;
+  if (f.until && new Date(i.firstSeenAt) >= new Date(f.until)) return false;
+  if (f.text && !i.title.toLowerCase().includes(f.text.toLowerCase())) return false;
+  return true;
 }
 
 @Resolver(() => IncidentModel)
@@ -68,6 +84,19 @@ export class IncidentsResolver {
   ): Promise<IncidentModel> {
     const actor = `api-key:${ctx.reply.request.apiKey?.name ?? 'unknown'}`;
     return toIncidentModel(await this.service.transition(id, to, note ?? undefined, actor));
+  }
+
+  @Subscription(() => IncidentEventModel, {
+    description: 'Every change to an incident that passes the filter, from any replica, as it commits.',
+    filter: (payload: { incidentEvents: IncidentEventModel }, variables: { filter?: IncidentFilterInput | null }) =>
+      matchesFilter(payload.incidentEvents.incident, variables.filter),
+  })
+  @RequireScope('incidents:read')
+  incidentEvents(
+    @Args('filter', { type: () => IncidentFilterInput, nullable: true }) _filter: IncidentFilterInput | null,
+    @Context('pubsub') pubsub: { subscribe(topic: string): Promise<AsyncIterable<unknown>> },
+  ) {
+    return pubsub.subscribe(INCIDENT_EVENTS_TOPIC);
   }
 
   @ResolveField(() => [EvidenceModel], { description: 'Each signal with the rule, weight and reason that linked it.' })

@@ -75,6 +75,14 @@ export class IncidentsService {
     return this.repo.events(incidentId);
   }
 
+  eventsAfter(afterId: string, limit: number) {
+    return this.repo.eventsAfter(afterId, limit);
+  }
+
+  lastEventId() {
+    return this.repo.lastEventId();
+  }
+
   async transition(id: string, to: IncidentStatus, note: string | undefined, actor: string): Promise<IncidentEntity> {
     const current = await this.get(id);
     await this.ds.transaction(async (tx) => {

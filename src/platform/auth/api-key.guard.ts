@@ -23,7 +23,7 @@ export class ApiKeyGuard implements CanActivate {
     const scope = this.reflector.getAllAndOverride<Scope | undefined>(SCOPE_KEY, targets);
 
     const request = this.requestOf(context);
-    if (!request) return false;
+    if (!request) throw new CommonException(CommonErrorCode.Unauthenticated, 'Send an API key as "Authorization: Bearer <key>".');
     const key = await this.authenticate(request);
     if (!scope) throw new CommonException(CommonErrorCode.Forbidden, 'This operation declares no scope and is closed.');
     if (!grants(key.scopes, scope)) {
@@ -34,7 +34,9 @@ export class ApiKeyGuard implements CanActivate {
 
   private requestOf(context: ExecutionContext): AuthedRequest | undefined {
     if (context.getType<string>() === 'graphql') {
-      const gql = GqlExecutionContext.create(context).getContext<{ req?: AuthedRequest; reply?: { request: AuthedRequest } }>();
+      const gql = GqlExecutionContext.create(context).getContext<{ req?: AuthedRequest; reply?: { request: AuthedRequest }; apiKey?: AuthenticatedKey }>();
+      // Subscriptions: the key came in the graphql-ws connection payload (see app.module.ts).
+      if (gql.apiKey) return { headers: {}, apiKey: gql.apiKey } as AuthedRequest;
       return gql.req ?? gql.reply?.request;
     }
     return context.switchToHttp().getRequest<AuthedRequest>();
