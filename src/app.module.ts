@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
@@ -12,6 +11,7 @@ import { entities } from '#src/entities.js';
 import { graphqlErrorFormatter } from '#src/platform/graphql/graphql-errors.js';
 import { MetricsModule } from '#src/platform/metrics/metrics.module.js';
 import { QueueModule } from '#src/platform/queue/queue.module.js';
+import { ApiKeysModule } from '#src/modules/api-keys/api-keys.module.js';
 import { CorrelationModule } from '#src/modules/correlation/correlation.module.js';
 import { HealthModule } from '#src/modules/health/health.module.js';
 import { IncidentsModule } from '#src/modules/incidents/incidents.module.js';
@@ -25,6 +25,7 @@ export class AppModule {
     const serveApi = config.role !== 'worker';
     const api = serveApi
       ? [
+          ApiKeysModule,
           IngestionModule,
           IncidentsModule,
           SignalsModule,
@@ -59,7 +60,8 @@ export class AppModule {
         LoggerModule.forRoot({
           pinoHttp: {
             level: config.logLevel,
-            genReqId: (req) => (typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'].slice(0, 100) : randomUUID()),
+            // Fastify assigns the id (x-request-id or a UUID); pino-http logs it with every line.
+            genReqId: (req) => (req as unknown as { id: string }).id,
             // Keys and cookies must never reach a log line.
             redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]'], censor: '[redacted]' },
             autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -8,6 +9,7 @@ import { AppModule } from '#src/app.module.js';
 import { ApiKeysService } from '#src/platform/auth/api-keys.service.js';
 import { registerGraphiql } from '#src/platform/graphql/graphiql.js';
 import { ProblemFilter, sendProblem, toProblem } from '#src/platform/errors/problem.filter.js';
+import { MetricsService } from '#src/platform/metrics/metrics.service.js';
 import { PRODUCT_VERSION } from '#src/platform/version.js';
 
 /** Builds the Nest application on Fastify; main.ts and the e2e tests both start it this way. */
@@ -16,6 +18,7 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
     bodyLimit: config.maxBodyBytes,
     // Redirects are never followed by our clients; keep request ids from a proxy when present.
     requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
     trustProxy: false,
   });
   const fastify = adapter.getInstance();
@@ -29,6 +32,16 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
   // media type) become problem+json here. Nest would install its own handler on the same scope later,
   // which answers those in Fastify's plain format and makes Fastify warn about the override; Nest's
   // own routes handle their errors through ProblemFilter either way, so its call is declined.
+  // Every route as registered, for the tests that prove each one is documented and guarded.
+  const routes: Array<{ method: string; url: string }> = [];
+  fastify.decorate('minewatchRoutes', routes);
+  fastify.addHook('onRoute', (route) => {
+    for (const method of ([] as string[]).concat(route.method)) routes.push({ method, url: route.url });
+  });
+  // The request id is in every log line of the request; echoing it lets a caller quote it.
+  fastify.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
   fastify.setErrorHandler((error, request, reply) => {
     sendProblem(reply, toProblem(error, request.url, String(request.id)));
   });
@@ -56,6 +69,12 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
     await registerGraphiql(app);
   }
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onResponse', async (request, reply) => {
+    // The route pattern, not the URL: ids must not explode the label set.
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
   await app.init();
   await app.get(ApiKeysService).bootstrap();
   return app;

@@ -12,6 +12,7 @@ import { SIGNALS_CHANNEL } from '#src/modules/ingestion/ingestion.service.js';
 import type { IncidentEntity } from '#src/modules/incidents/incident.entity.js';
 import { IncidentsService } from '#src/modules/incidents/incidents.service.js';
 import type { SignalEntity } from '#src/modules/signals/signal.entity.js';
+import { MetricsService } from '#src/platform/metrics/metrics.service.js';
 import { SignalsRepository } from '#src/modules/signals/signals.repository.js';
 
 // One correlator at a time across all replicas: incidents grow by reading each other's evidence.
@@ -68,6 +69,7 @@ export class CorrelationService implements OnApplicationBootstrap, OnApplication
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly incidents: IncidentsService,
     private readonly signals: SignalsRepository,
+    private readonly metrics: MetricsService,
   ) {}
 
   private get options(): RuleOptions {
@@ -140,6 +142,8 @@ export class CorrelationService implements OnApplicationBootstrap, OnApplication
       return pending.length;
     });
     if (result > 0) {
+      this.metrics.correlationSeconds.observe((Date.now() - started) / 1000);
+      this.metrics.correlatedSignals.inc(result);
       this.logger.log({ signals: result, ms: Date.now() - started }, 'correlated');
     }
     return result;

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CostImpactController } from '#src/modules/incidents/cost-impact.controller.js';
 import { IncidentEventsPublisher } from '#src/modules/incidents/incident-events.publisher.js';
 import { IncidentsController } from '#src/modules/incidents/incidents.controller.js';
 import { IncidentsRepository } from '#src/modules/incidents/incidents.repository.js';
@@ -7,7 +8,7 @@ import { IncidentsService } from '#src/modules/incidents/incidents.service.js';
 import { ReportService } from '#src/modules/incidents/report/report.service.js';
 
 @Module({
-  controllers: [IncidentsController],
+  controllers: [IncidentsController, CostImpactController],
   providers: [IncidentsRepository, IncidentsService, IncidentsResolver, ReportService, IncidentEventsPublisher],
   exports: [IncidentsService],
 })

@@ -27,6 +27,15 @@ export interface EvidenceRow {
   signal: SignalEntity;
 }
 
+export interface CostImpactRow {
+  month: string;
+  provider: string;
+  accountId: string;
+  currency: string;
+  amount: number;
+  incidents: number;
+}
+
 export interface Cursor {
   lastSeenAt: Date;
   id: string;
@@ -213,6 +222,36 @@ export class IncidentsRepository {
     const qb = this.filtered(filter);
     if (after) qb.andWhere('(i.last_seen_at, i.id) < (:afterAt, :afterId)', { afterAt: after.lastSeenAt, afterId: after.id });
     return qb.orderBy('i.last_seen_at', 'DESC').addOrderBy('i.id', 'DESC').limit(limit).getMany();
+  }
+
+  /**
+   * Cost impact per month, provider and account, from the cost anomalies that are evidence of
+   * incidents (false positives excluded). Attributed to each anomaly's own account and month, so an
+   * incident spanning two accounts is split where its costs were billed.
+   */
+  async costImpact(q: { provider?: string; account?: string; since?: Date; until?: Date }): Promise<CostImpactRow[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (q.provider) add('s.provider = ?', q.provider);
+    if (q.account) add('s.account_id = ?', q.account);
+    if (q.since) add('s.observed_until >= ?', q.since);
+    if (q.until) add('s.observed_at < ?', q.until);
+    const rows = (await this.ds.query(
+      `SELECT to_char(date_trunc('month', s.observed_at AT TIME ZONE 'UTC'), 'YYYY-MM') AS month,
+              s.provider, s.account_id, s.cost_currency AS currency,
+              sum(s.cost_amount)::float8 AS amount, count(DISTINCT i.id)::int AS incidents
+       FROM incident_evidence e
+       JOIN incidents i ON i.id = e.incident_id AND i.merged_into_id IS NULL AND i.status <> 'FALSE_POSITIVE'
+       JOIN signals s ON s.id = e.signal_id AND s.kind = 'cost_anomaly' AND s.cost_amount IS NOT NULL
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       GROUP BY 1, 2, 3, 4 ORDER BY 1 DESC, 2, 3, 4`,
+      params,
+    )) as Array<{ month: string; provider: string; account_id: string; currency: string; amount: number; incidents: number }>;
+    return rows.map((r) => ({ month: r.month, provider: r.provider, accountId: r.account_id, currency: r.currency, amount: Math.round(r.amount * 100) / 100, incidents: r.incidents }));
   }
 
   async count(filter: IncidentFilter): Promise<number> {

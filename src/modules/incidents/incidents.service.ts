@@ -63,6 +63,10 @@ export class IncidentsService {
     return { items, hasNextPage, nextCursor: hasNextPage ? encodeCursor(items[items.length - 1]!) : null };
   }
 
+  costImpact(q: { provider?: string; account?: string; since?: Date; until?: Date }) {
+    return this.repo.costImpact(q);
+  }
+
   count(filter: IncidentFilter): Promise<number> {
     return this.repo.count(filter);
   }

@@ -6,6 +6,7 @@ import { PayloadValidationError, type Signal } from '#src/connectors/signal.js';
 import { linkKeysOf } from '#src/modules/correlation/link-keys.js';
 import { decodeBody } from '#src/modules/ingestion/body-decoder.js';
 import { IngestionErrorCode, IngestionException } from '#src/modules/ingestion/ingestion.exception.js';
+import { MetricsService } from '#src/platform/metrics/metrics.service.js';
 import { SignalsRepository } from '#src/modules/signals/signals.repository.js';
 
 export interface IngestResult {
@@ -26,6 +27,7 @@ export class IngestionService {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly signals: SignalsRepository,
+    private readonly metrics: MetricsService,
   ) {}
 
   sources(): string[] {
@@ -46,6 +48,7 @@ export class IngestionService {
       parsed = parser(decoded, { receivedAt: new Date(), query });
     } catch (error) {
       if (error instanceof PayloadValidationError) {
+        this.metrics.ingested.inc({ source, outcome: 'rejected' });
         throw new IngestionException(
           IngestionErrorCode.InvalidPayload,
           `${error.issues.length} problem(s) in the ${source} payload; nothing was stored.`,
@@ -55,6 +58,9 @@ export class IngestionService {
       throw error;
     }
     const result = await this.store(parsed.signals);
+    this.metrics.ingested.inc({ source, outcome: 'accepted' }, result.accepted);
+    this.metrics.ingested.inc({ source, outcome: 'duplicate' }, result.duplicates);
+    this.metrics.ingested.inc({ source, outcome: 'ignored' }, parsed.ignored);
     this.logger.log({ source, accepted: result.accepted, duplicates: result.duplicates, ignored: parsed.ignored }, 'ingested');
     return { ...result, ignored: parsed.ignored };
   }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Signal } from '#src/connectors/signal.js';
+import { MetricsService } from '#src/platform/metrics/metrics.service.js';
 import { SignalEntity } from '#src/modules/signals/signal.entity.js';
 
 export interface UpsertOutcome {
@@ -52,7 +53,12 @@ const BATCH = Math.floor(60_000 / COLUMNS.length);
 /** All SQL about signals lives here. */
 @Injectable()
 export class SignalsRepository {
-  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    metrics: MetricsService,
+  ) {
+    metrics.onScrape(async () => metrics.pendingCorrelation.set((await this.counts()).pendingCorrelation));
+  }
 
   /**
    * Inserts new items; replaces stored ones only when the incoming `sourceVersion` is greater,

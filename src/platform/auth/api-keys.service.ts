@@ -32,6 +32,15 @@ export class ApiKeysService {
     return { id: row.id, name: row.name, scopes: row.scopes as Scope[] };
   }
 
+  list(): Promise<ApiKeyEntity[]> {
+    return this.repo.find({ order: { createdAt: 'ASC' } });
+  }
+
+  async revoke(id: string): Promise<boolean> {
+    const result = await this.repo.update({ id, revokedAt: IsNull() }, { revokedAt: new Date() });
+    return (result.affected ?? 0) > 0;
+  }
+
   async create(name: string, scopes: Scope[]): Promise<{ key: string; entity: ApiKeyEntity }> {
     const key = generateApiKey();
     const entity = await this.repo.save(this.repo.create({ name, scopes, keyHash: hashApiKey(key), prefix: keyPrefix(key) }));

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 @Injectable()
 export class MetricsService {
@@ -24,6 +24,33 @@ export class MetricsService {
     help: 'Signals read by the correlation engine.',
     registers: [this.registry],
   });
+
+  readonly httpRequests = new Histogram({
+    name: 'minewatch_http_request_duration_seconds',
+    help: 'HTTP requests by method, route pattern and status code.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  /** Set by whoever can count them (the signals repository), read at scrape time. */
+  readonly pendingCorrelation = new Gauge({
+    name: 'minewatch_signals_pending_correlation',
+    help: 'Stored signals the correlation engine has not read yet.',
+    registers: [this.registry],
+  });
+
+  private readonly scrapeHooks: Array<() => Promise<void>> = [];
+
+  /** Gauges that need a query are refreshed just before each scrape. */
+  onScrape(hook: () => Promise<void>): void {
+    this.scrapeHooks.push(hook);
+  }
+
+  async scrape(): Promise<string> {
+    await Promise.all(this.scrapeHooks.map((h) => h().catch(() => undefined)));
+    return this.registry.metrics();
+  }
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'minewatch_' });

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { GraphQLSchemaHost } from '@nestjs/graphql';
+import { getNamedType, GraphQLEnumType, GraphQLInputObjectType, type GraphQLArgument, isNonNullType, isListType, type GraphQLInputType } from 'graphql';
+import { startTestApp, type TestApp } from '../support/app.js';
+
+const OPEN = new Set(['/healthz', '/readyz', '/graphiql', '/graphiql/', '/docs', '/openapi.json', '/openapi.yaml']);
+
+function routesOf(t: TestApp): Array<{ method: string; url: string }> {
+  const fastify = t.app.getHttpAdapter().getInstance() as unknown as { minewatchRoutes: Array<{ method: string; url: string }> };
+  return fastify.minewatchRoutes.filter((r) => r.method !== 'HEAD' && r.method !== 'OPTIONS');
+}
+
+function dummy(type: GraphQLInputType): string {
+  if (isNonNullType(type)) return dummy(type.ofType);
+  if (isListType(type)) return `[${dummy(type.ofType)}]`;
+  const named = getNamedType(type);
+  if (named instanceof GraphQLEnumType) return named.getValues()[0]!.name;
+  if (named instanceof GraphQLInputObjectType) return '{}';
+  if (named.name === 'Int' || named.name === 'Float') return '1';
+  if (named.name === 'Boolean') return 'true';
+  return '"00000000-0000-4000-8000-000000000000"';
+}
+
+function args(list: readonly GraphQLArgument[]): string {
+  const required = list.filter((a) => isNonNullType(a.type));
+  return required.length ? `(${required.map((a) => `${a.name}: ${dummy(a.type)}`).join(', ')})` : '';
+}
+
+describe('the API surface', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp();
+  });
+  after(async () => t.close());
+
+  it('every REST route is in the OpenAPI document, and every documented path exists', async () => {
+    const doc = (await t.http.get('/openapi.json').expect(200)).body as { paths: Record<string, Record<string, unknown>> };
+    const api = routesOf(t).filter((r) => r.url.startsWith('/v1/') || r.url === '/healthz' || r.url === '/readyz');
+    const documented = new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)));
+    for (const r of api) {
+      const path = r.url.replace(/:(\w+)/g, '{$1}');
+      assert.ok(documented.has(`${r.method} ${path}`), `${r.method} ${path} is documented`);
+    }
+    const served = new Set(api.map((r) => `${r.method} ${r.url.replace(/:(\w+)/g, '{$1}')}`));
+    for (const op of documented) assert.ok(served.has(op), `${op} is served`);
+  });
+
+  it('no REST route answers without a key, except the open ones', async () => {
+    const routes = routesOf(t).filter((r) => !OPEN.has(r.url) && !r.url.startsWith('/graphiql/assets') && !r.url.startsWith('/docs') && r.url !== '/graphql' && r.url !== '/*');
+    assert.ok(routes.length >= 10, `found ${routes.length} routes`);
+    for (const r of routes) {
+      const url = r.url.replace(/:(\w+)/g, '00000000-0000-4000-8000-000000000000');
+      const res = await t.http[r.method.toLowerCase() as 'get'](url).send({});
+      assert.equal(res.status, 401, `${r.method} ${r.url} without a key`);
+    }
+  });
+
+  it('no GraphQL query, mutation or subscription field runs without a key', async () => {
+    const schema = t.app.get(GraphQLSchemaHost).schema;
+    const roots = [
+      ['query', schema.getQueryType()],
+      ['mutation', schema.getMutationType()],
+    ] as const;
+    let checked = 0;
+    for (const [op, type] of roots) {
+      for (const field of Object.values(type?.getFields() ?? {})) {
+        const res = await t.http.post('/graphql').send({ query: `${op} { ${field.name}${args(field.args)} { __typename } }` });
+        const codes = (res.body.errors ?? []).map((e: { extensions?: { code?: string } }) => e.extensions?.code);
+        assert.ok(codes.includes('UNAUTHENTICATED'), `${op} ${field.name}: ${JSON.stringify(res.body)}`);
+        checked++;
+      }
+    }
+    assert.ok(checked >= 3);
+    assert.ok(schema.getSubscriptionType()?.getFields()['incidentEvents'], 'the contract subscription exists');
+  });
+
+  it('manages API keys: create with scopes (shown once), list without the key, revoke', async () => {
+    const bad = await t.http.post('/v1/api-keys').set(t.auth).send({ name: '', scopes: ['root'] }).expect(400);
+    assert.deepEqual(bad.body.errors.map((e: { field: string }) => e.field).sort(), ['name', 'scopes']);
+    const created = await t.http.post('/v1/api-keys').set(t.auth).send({ name: 'finops', scopes: ['incidents:read'] }).expect(201);
+    assert.match(created.body.key, /^mwk_/);
+    const list = await t.http.get('/v1/api-keys').set(t.auth).expect(200);
+    assert.ok(list.body.some((k: { id: string; prefix: string }) => k.id === created.body.id && created.body.key.startsWith(k.prefix)));
+    assert.ok(!JSON.stringify(list.body).includes(created.body.key), 'the list never shows a key');
+    const finops = { authorization: `Bearer ${created.body.key}` };
+    await t.http.get('/v1/incidents').set(finops).expect(200);
+    await t.http.get('/v1/api-keys').set(finops).expect(403);
+    await t.http.delete(`/v1/api-keys/${created.body.id}`).set(t.auth).expect(204);
+    await t.http.delete(`/v1/api-keys/${created.body.id}`).set(t.auth).expect(404);
+    await t.http.get('/v1/incidents').set(finops).expect(401);
+  });
+
+  it('reports cost impact per month and account, and echoes a request id', async () => {
+    const cost = (id: string, account: string, day: string, amount: number) => ({
+      sourceId: id,
+      kind: 'cost_anomaly',
+      provider: 'aws',
+      accountId: account,
+      observedAt: `${day}T00:00:00Z`,
+      observedUntil: `${day}T23:59:59Z`,
+      title: 'EC2 spend',
+      cost: { amount, currency: 'USD' },
+      attributes: { service: 'Amazon Elastic Compute Cloud - Compute' },
+    });
+    const finding = (id: string, account: string, day: string) => ({
+      sourceId: id,
+      kind: 'security_finding',
+      provider: 'aws',
+      accountId: account,
+      region: 'us-east-1',
+      observedAt: `${day}T10:00:00Z`,
+      title: 'CryptoCurrency:EC2/BitcoinTool.B',
+      mining: true,
+      resources: [{ provider: 'aws', accountId: account, region: 'us-east-1', type: 'aws.ec2.instance', id: `i-${id}` }],
+    });
+    await t.http
+      .post('/v1/ingest/signals')
+      .set(t.auth)
+      .send([finding('f1', '111111111111', '2026-10-30'), cost('c1', '111111111111', '2026-10-30', 1200.5), finding('f2', '222222222222', '2026-11-20'), cost('c2', '222222222222', '2026-11-20', 800)])
+      .expect(200);
+    await t.settle();
+    const res = await t.http.get('/v1/cost-impact').set(t.auth).set('x-request-id', 'trace-me-123').expect(200);
+    assert.equal(res.headers['x-request-id'], 'trace-me-123');
+    assert.deepEqual(res.body.items, [
+      { month: '2026-11', provider: 'aws', accountId: '222222222222', currency: 'USD', amount: 800, incidents: 1 },
+      { month: '2026-10', provider: 'aws', accountId: '111111111111', currency: 'USD', amount: 1200.5, incidents: 1 },
+    ]);
+    const one = await t.http.get('/v1/cost-impact?account=111111111111').set(t.auth).expect(200);
+    assert.equal(one.body.items.length, 1);
+    await t.http.get('/v1/cost-impact?since=yesterday').set(t.auth).expect(400);
+    const metrics = await t.http.get('/metrics').set(t.auth).expect(200);
+    assert.match(metrics.text, /minewatch_ingest_items_total\{source="signals",outcome="accepted"\} 4/);
+    assert.match(metrics.text, /minewatch_signals_pending_correlation 0/);
+    assert.match(metrics.text, /minewatch_http_request_duration_seconds_count\{method="GET",route="\/v1\/cost-impact",status="200"\}/);
+  });
+});
