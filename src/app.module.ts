@@ -9,12 +9,15 @@ import { ApiKeysService } from '#src/platform/auth/api-keys.service.js';
 import { dataSourceOptions } from '#src/platform/database/data-source.js';
 import { entities } from '#src/entities.js';
 import { graphqlErrorFormatter } from '#src/platform/graphql/graphql-errors.js';
+import { assertTokenLimit, MAX_DEPTH, queryLimitRules } from '#src/platform/graphql/query-limits.js';
 import { MetricsModule } from '#src/platform/metrics/metrics.module.js';
 import { QueueModule } from '#src/platform/queue/queue.module.js';
 import { ApiKeysModule } from '#src/modules/api-keys/api-keys.module.js';
 import { CorrelationModule } from '#src/modules/correlation/correlation.module.js';
 import { HealthModule } from '#src/modules/health/health.module.js';
+import { IncidentLoaders } from '#src/modules/incidents/incident.loaders.js';
 import { IncidentsModule } from '#src/modules/incidents/incidents.module.js';
+import { IncidentsService } from '#src/modules/incidents/incidents.service.js';
 import { IngestionModule } from '#src/modules/ingestion/ingestion.module.js';
 import { SignalsModule } from '#src/modules/signals/signals.module.js';
 
@@ -31,22 +34,29 @@ export class AppModule {
           SignalsModule,
           GraphQLModule.forRootAsync<MercuriusDriverConfig>({
             driver: MercuriusDriver,
-            inject: [ApiKeysService],
-            useFactory: (keys: ApiKeysService) => ({
+            imports: [IncidentsModule],
+            inject: [ApiKeysService, IncidentsService],
+            useFactory: (keys: ApiKeysService, incidents: IncidentsService) => ({
               autoSchemaFile: true,
               sortSchema: true,
               path: '/graphql',
               // Our own offline bundle is served at /graphiql (the built-in one loads from a CDN).
               graphiql: false,
               jit: 1,
+              queryDepth: MAX_DEPTH,
+              validationRules: queryLimitRules(),
+              hooks: {
+                preParsing: async (_schema: unknown, source: string) => assertTokenLimit(source),
+              },
               errorFormatter: graphqlErrorFormatter as never,
+              context: (request: unknown, reply: unknown) => ({ req: request, reply, loaders: new IncidentLoaders(incidents) }),
               subscription: {
                 // graphql-ws carries no HTTP headers: the key comes in the connection payload.
                 onConnect: async ({ payload }: { payload?: Record<string, unknown> }) => {
                   const header = payload?.['Authorization'] ?? payload?.['authorization'];
                   const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
                   const apiKey = match?.[1] ? await keys.authenticate(match[1]) : null;
-                  return apiKey ? { apiKey } : false;
+                  return apiKey ? { apiKey, loaders: new IncidentLoaders(incidents, { cache: false }) } : false;
                 },
               },
             }),

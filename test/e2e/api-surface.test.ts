@@ -135,3 +135,40 @@ describe('the API surface', () => {
     assert.match(metrics.text, /minewatch_http_request_duration_seconds_count\{method="GET",route="\/v1\/cost-impact",status="200"\}/);
   });
 });
+
+describe('GraphQL limits', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp();
+  });
+  after(async () => t.close());
+
+  const gql = (query: string) => t.http.post('/graphql').set(t.auth).send({ query });
+
+  it("lets GraphiQL's introspection query through", async () => {
+    const { getIntrospectionQuery } = await import('graphql');
+    const res = await gql(getIntrospectionQuery()).expect(200);
+    assert.equal(res.body.errors, undefined);
+    assert.ok(res.body.data.__schema.types.length > 10);
+  });
+
+  it('refuses, before running it, a query too deep, too costly, with too many aliases or tokens', async () => {
+    const deep = await gql('{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } } } } } }');
+    assert.equal(deep.status, 400);
+    assert.match(JSON.stringify(deep.body.errors), /depth/i);
+    // 100 incidents × up to 50 pieces of evidence × their signals' fields: over the cost limit.
+    const costly = await gql('{ incidents(first: 100) { edges { node { evidence { reason signal { id kind source sourceId provider accountId region observedAt } } } } } }');
+    assert.equal(costly.status, 400);
+    assert.equal(costly.body.errors[0].extensions.code, 'QUERY_TOO_COMPLEX');
+    const aliases = await gql(`{ ${Array.from({ length: 31 }, (_, i) => `a${i}: __typename`).join(' ')} }`);
+    assert.equal(aliases.status, 400);
+    assert.match(aliases.body.errors[0].message, /aliases/);
+    const tokens = await gql(`{ ${'__typename '.repeat(6000)} }`);
+    assert.equal(tokens.body.errors[0].extensions.code, 'QUERY_TOO_COMPLEX');
+  });
+
+  it('answers a page of incidents with evidence and timeline in one request', async () => {
+    const res = await gql('{ incidents(first: 100) { totalCount edges { node { id evidence { rule } timeline { type } } } } }').expect(200);
+    assert.equal(res.body.errors, undefined);
+  });
+});

@@ -193,8 +193,14 @@ export class IncidentsRepository {
     return row.id;
   }
 
-  async events(incidentId: string): Promise<IncidentEventEntity[]> {
-    return this.ds.getRepository(IncidentEventEntity).find({ where: { incidentId }, order: { id: 'ASC' } });
+  async events(incidentIds: string[]): Promise<IncidentEventEntity[]> {
+    if (incidentIds.length === 0) return [];
+    return this.ds
+      .getRepository(IncidentEventEntity)
+      .createQueryBuilder('e')
+      .where('e.incident_id = ANY(:ids)', { ids: incidentIds })
+      .orderBy('e.id', 'ASC')
+      .getMany();
   }
 
   async findById(id: string, tx?: EntityManager): Promise<IncidentEntity | null> {

@@ -5,6 +5,7 @@ import { IncidentErrorCode, IncidentException } from '#src/modules/incidents/inc
 import type { IncidentStatus } from '#src/modules/incidents/incident.entity.js';
 import { encodeCursor, IncidentsService } from '#src/modules/incidents/incidents.service.js';
 import { toEvidenceModel, toIncidentModel, toTimelineModel } from '#src/modules/incidents/incident.mapper.js';
+import { IncidentLoaders } from '#src/modules/incidents/incident.loaders.js';
 import { INCIDENT_EVENTS_TOPIC } from '#src/modules/incidents/incident-events.publisher.js';
 import {
   EvidenceModel,
@@ -18,6 +19,7 @@ import {
 
 interface GqlContext {
   reply: { request: AuthedRequest };
+  loaders: IncidentLoaders;
 }
 
 /** Whether an incident passes a filter; the subscription applies it to every event. */
@@ -101,13 +103,13 @@ export class IncidentsResolver {
 
   @ResolveField(() => [EvidenceModel], { description: 'Each signal with the rule, weight and reason that linked it.' })
   @RequireScope('incidents:read')
-  async evidence(@Parent() incident: IncidentModel): Promise<EvidenceModel[]> {
-    return (await this.service.evidence([incident.id])).map(toEvidenceModel);
+  async evidence(@Parent() incident: IncidentModel, @Context('loaders') loaders: IncidentLoaders): Promise<EvidenceModel[]> {
+    return (await loaders.evidence.load(incident.id)).map(toEvidenceModel);
   }
 
   @ResolveField(() => [IncidentTimelineEntryModel], { description: 'What happened to the incident, oldest first.' })
   @RequireScope('incidents:read')
-  async timeline(@Parent() incident: IncidentModel): Promise<IncidentTimelineEntryModel[]> {
-    return (await this.service.events(incident.id)).map(toTimelineModel);
+  async timeline(@Parent() incident: IncidentModel, @Context('loaders') loaders: IncidentLoaders): Promise<IncidentTimelineEntryModel[]> {
+    return (await loaders.timeline.load(incident.id)).map(toTimelineModel);
   }
 }

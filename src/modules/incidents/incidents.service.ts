@@ -76,7 +76,11 @@ export class IncidentsService {
   }
 
   events(incidentId: string) {
-    return this.repo.events(incidentId);
+    return this.repo.events([incidentId]);
+  }
+
+  eventsOf(incidentIds: string[]) {
+    return this.repo.events(incidentIds);
   }
 
   eventsAfter(afterId: string, limit: number) {

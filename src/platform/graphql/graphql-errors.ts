@@ -11,9 +11,11 @@ interface FormattedError {
   extensions: Record<string, unknown>;
 }
 
+type MercuriusError = Error & { code?: string; statusCode?: number; errors?: GraphQLError[] };
+
 function format(error: GraphQLError): FormattedError {
   const base = { locations: error.locations, path: error.path };
-  const original = error.originalError;
+  const original = error.originalError as MercuriusError | undefined;
   if (original instanceof AppException) {
     return {
       message: original.detail,
@@ -21,26 +23,34 @@ function format(error: GraphQLError): FormattedError {
       extensions: { code: original.code, status: original.status, ...(original.errors ? { errors: original.errors } : {}) },
     };
   }
-  if (!original || (original as { name?: string }).name === 'GraphQLError') {
+  if (original?.code === 'MER_ERR_GQL_QUERY_DEPTH') {
+    return { message: original.message.replace(/`/g, ''), extensions: { code: 'QUERY_TOO_COMPLEX' } };
+  }
+  if (!original || original.name === 'GraphQLError') {
     // Parse and validation errors: the message is the useful part.
     return { message: error.message, ...base, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...(error.extensions ?? {}) } };
   }
-  const status = (original as { statusCode?: number }).statusCode;
-  if (status && status < 500) return { message: original.message, ...base, extensions: { code: 'BAD_REQUEST' } };
+  if (original.statusCode && original.statusCode < 500) return { message: original.message, ...base, extensions: { code: 'BAD_REQUEST' } };
   logger.error({ err: original, path: error.path }, 'resolver failed');
   return { message: 'An internal error occurred.', ...base, extensions: { code: 'INTERNAL' } };
 }
 
 /**
  * Mercurius error formatter: every error gets `extensions.code` from the one exception mapping.
- * When every error is an authentication or scope error the HTTP status says so too (401/403).
+ * When every error is an authentication or scope error the HTTP status says so too (401/403);
+ * a query refused before execution is a 400.
  */
 export function graphqlErrorFormatter(execution: ExecutionResult & Required<Pick<ExecutionResult, 'errors'>>) {
-  const errors = execution.errors.map(format);
+  // Mercurius wraps validation failures in one error that holds them all.
+  const flat = execution.errors.flatMap((e) => {
+    const inner = (e.originalError as MercuriusError | undefined)?.errors;
+    return Array.isArray(inner) && inner.length > 0 ? inner : [e];
+  });
+  const errors = flat.map(format);
   const codes = new Set(errors.map((e) => e.extensions['code']));
   let statusCode = 200;
   if (codes.size === 1 && codes.has('UNAUTHENTICATED')) statusCode = 401;
   else if (codes.size === 1 && codes.has('FORBIDDEN') && !execution.data) statusCode = 403;
-  else if (!execution.data && codes.has('GRAPHQL_VALIDATION_FAILED')) statusCode = 400;
+  else if (!execution.data && (codes.has('GRAPHQL_VALIDATION_FAILED') || codes.has('QUERY_TOO_COMPLEX'))) statusCode = 400;
   return { statusCode, response: { data: execution.data ?? null, errors } };
 }
