@@ -129,6 +129,12 @@ describe('the API surface', () => {
     const one = await t.http.get('/v1/cost-impact?account=111111111111').set(t.auth).expect(200);
     assert.equal(one.body.items.length, 1);
     await t.http.get('/v1/cost-impact?since=yesterday').set(t.auth).expect(400);
+    const csv = await t.http.get('/v1/incidents?provider=aws').set(t.auth).set('accept', 'text/csv').expect(200);
+    assert.match(csv.headers['content-type'], /text\/csv/);
+    const lines = csv.text.trim().split('\n');
+    assert.equal(lines[0], 'id,status,severity,confidence,title,providers,accounts,regions,resourceCount,firstSeenAt,lastSeenAt,costImpactAmount,costImpactCurrency,principals,accessKeyIds,sourceIps,techniques');
+    assert.equal(lines.length, 3, 'a header and the two incidents');
+    assert.ok(lines.some((l) => l.includes(',222222222222,') && l.includes(',800.00,USD,')));
     const metrics = await t.http.get('/metrics').set(t.auth).expect(200);
     assert.match(metrics.text, /minewatch_ingest_items_total\{source="signals",outcome="accepted"\} 4/);
     assert.match(metrics.text, /minewatch_signals_pending_correlation 0/);

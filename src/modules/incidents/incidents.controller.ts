@@ -1,4 +1,5 @@
-import { Body, Controller, Get, Param, Patch, Query, Req, Res } from '@nestjs/common';
+import type { Readable } from 'node:stream';
+import { Body, Controller, Get, Headers, Param, Patch, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiProperty, ApiPropertyOptional, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
@@ -9,6 +10,7 @@ import { INCIDENT_SEVERITIES, INCIDENT_STATUSES } from '#src/modules/incidents/i
 import { toEvidenceModel, toIncidentModel, toTimelineModel } from '#src/modules/incidents/incident.mapper.js';
 import { IncidentModel, IncidentPageDto } from '#src/modules/incidents/incident.model.js';
 import { IncidentsService } from '#src/modules/incidents/incidents.service.js';
+import { incidentsCsv, prefersCsv } from '#src/modules/incidents/report/incidents.csv.js';
 import { ReportService } from '#src/modules/incidents/report/report.service.js';
 import { PROVIDERS } from '#src/connectors/signal.js';
 
@@ -69,14 +71,16 @@ export class IncidentsController {
   @ApiQuery({ name: 'q', required: false, description: 'Words in the title' })
   @ApiQuery({ name: 'limit', required: false, description: '1–100, default 50' })
   @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
-  @ApiOkResponse({ type: IncidentPageDto })
-  async list(@Query() query: unknown): Promise<IncidentPageDto> {
+  @ApiOkResponse({ type: IncidentPageDto, description: 'JSON page; with `Accept: text/csv`, every matching incident as CSV (no paging).' })
+  @ApiProduces('application/json', 'text/csv')
+  async list(@Query() query: unknown, @Headers('accept') accept: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<IncidentPageDto | Readable> {
     const q = parseQuery(listQuery, query);
-    const page = await this.incidents.list(
-      { status: q.status, severity: q.severity, provider: q.provider, account: q.account, region: q.region, since: q.since, until: q.until, text: q.q },
-      q.limit,
-      q.cursor,
-    );
+    const filter = { status: q.status, severity: q.severity, provider: q.provider, account: q.account, region: q.region, since: q.since, until: q.until, text: q.q };
+    if (prefersCsv(accept)) {
+      void reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="minewatch-incidents.csv"');
+      return incidentsCsv(this.incidents, filter);
+    }
+    const page = await this.incidents.list(filter, q.limit, q.cursor);
     return { items: page.items.map(toIncidentModel), nextCursor: page.nextCursor };
   }
 
