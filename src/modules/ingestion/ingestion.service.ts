@@ -20,6 +20,21 @@ export interface IngestResult {
 
 export const SIGNALS_CHANNEL = 'minewatch_signals';
 
+const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock detected
+
+/** Retries a transaction PostgreSQL aborted only because of a concurrent one. */
+async function withRetry<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      const code = (error as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (error as { code?: string }).code;
+      if (attempt >= attempts || !code || !RETRYABLE.has(code)) throw error;
+      await new Promise((r) => setTimeout(r, 10 * attempt + Math.random() * 20));
+    }
+  }
+}
+
 @Injectable()
 export class IngestionService {
   private readonly logger = new Logger(IngestionService.name);
@@ -74,15 +89,20 @@ export class IngestionService {
       const seen = newest.get(key);
       if (seen === undefined || signals[seen]!.sourceVersion < s.sourceVersion) newest.set(key, i);
     });
-    const unique = [...new Set(newest.values())].sort((a, b) => a - b);
-    const outcome = await this.ds.transaction(async (tx) => {
-      const written = await this.signals.upsert(
-        tx,
-        unique.map((i) => ({ signal: signals[i]!, linkKeys: linkKeysOf(signals[i]!) })),
-      );
-      if (written.inserted + written.updated > 0) await tx.query(`SELECT pg_notify($1, '')`, [SIGNALS_CHANNEL]);
-      return written;
-    });
+    // Rows are written in key order: two requests upserting the same items lock them in the same
+    // order and cannot deadlock.
+    const key = (i: number) => `${signals[i]!.source}\u0000${signals[i]!.sourceId}`;
+    const unique = [...new Set(newest.values())].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+    const outcome = await withRetry(() =>
+      this.ds.transaction(async (tx) => {
+        const written = await this.signals.upsert(
+          tx,
+          unique.map((i) => ({ signal: signals[i]!, linkKeys: linkKeysOf(signals[i]!) })),
+        );
+        if (written.inserted + written.updated > 0) await tx.query(`SELECT pg_notify($1, '')`, [SIGNALS_CHANNEL]);
+        return written;
+      }),
+    );
     const idByKey = new Map(unique.map((i, n) => [`${signals[i]!.source}\u0000${signals[i]!.sourceId}`, outcome.ids[n]!]));
     return {
       accepted: outcome.inserted + outcome.updated,
