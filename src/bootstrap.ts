@@ -38,6 +38,23 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
   fastify.addHook('onRoute', (route) => {
     for (const method of ([] as string[]).concat(route.method)) routes.push({ method, url: route.url });
   });
+  // A worker answers only the operations endpoints its orchestrator probes; the API is the api role's.
+  if (config.role === 'worker') {
+    const operations = new Set(['/healthz', '/readyz', '/metrics']);
+    fastify.addHook('onRequest', async (request, reply) => {
+      if (operations.has(request.url.split('?')[0]!)) return;
+      sendProblem(reply, {
+        type: 'urn:minewatch:problem:not_found',
+        title: 'Not found',
+        status: 404,
+        code: 'NOT_FOUND',
+        detail: 'This process runs MINEWATCH_ROLE=worker: it serves only /healthz, /readyz and /metrics.',
+        instance: request.url,
+        requestId: String(request.id),
+      });
+      return reply;
+    });
+  }
   // The request id is in every log line of the request; echoing it lets a caller quote it.
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);

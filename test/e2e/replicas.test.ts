@@ -75,6 +75,11 @@ async function runTopology(roles: string[]): Promise<void> {
     );
     procs.push(...started);
     const apis = procs.filter((_, i) => roles[i] !== 'worker');
+    const worker = procs.find((_, i) => roles[i] === 'worker');
+    if (worker) {
+      assert.equal((await fetch(`${worker.url}/readyz`)).status, 200);
+      assert.equal((await fetch(`${worker.url}/v1/incidents`, { headers })).status, 404, 'a worker serves no API');
+    }
     const accounts = ['111100001111', '222200002222', '333300003333'];
     // Overlapping campaigns, each sent whole to every API replica at once, in different orders.
     await Promise.all(
