@@ -20,6 +20,7 @@ import { IncidentsModule } from '#src/modules/incidents/incidents.module.js';
 import { IncidentsService } from '#src/modules/incidents/incidents.service.js';
 import { IngestionModule } from '#src/modules/ingestion/ingestion.module.js';
 import { SignalsModule } from '#src/modules/signals/signals.module.js';
+import { SuppressionsModule } from '#src/modules/suppressions/suppressions.module.js';
 
 @Module({})
 export class AppModule {
@@ -32,6 +33,7 @@ export class AppModule {
           IngestionModule,
           IncidentsModule,
           SignalsModule,
+          SuppressionsModule,
           GraphQLModule.forRootAsync<MercuriusDriverConfig>({
             driver: MercuriusDriver,
             imports: [IncidentsModule],

@@ -3,6 +3,14 @@ import { IncidentEventEntity } from '#src/modules/incidents/incident-event.entit
 import { IncidentEvidenceEntity } from '#src/modules/incidents/incident-evidence.entity.js';
 import { IncidentEntity } from '#src/modules/incidents/incident.entity.js';
 import { SignalEntity } from '#src/modules/signals/signal.entity.js';
+import { SuppressionRuleEntity } from '#src/modules/suppressions/suppression-rule.entity.js';
 
 /** Every TypeORM entity of the service. */
-export const entities = [SignalEntity, IncidentEntity, IncidentEvidenceEntity, IncidentEventEntity, ApiKeyEntity];
+export const entities = [
+  SignalEntity,
+  IncidentEntity,
+  IncidentEvidenceEntity,
+  IncidentEventEntity,
+  ApiKeyEntity,
+  SuppressionRuleEntity,
+];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
-import { getNamedType, GraphQLEnumType, GraphQLInputObjectType, type GraphQLArgument, isNonNullType, isListType, type GraphQLInputType } from 'graphql';
+import { getNamedType, isLeafType, GraphQLEnumType, GraphQLInputObjectType, type GraphQLArgument, isNonNullType, isListType, type GraphQLInputType } from 'graphql';
 import { startTestApp, type TestApp } from '../support/app.js';
 
 const OPEN = new Set(['/healthz', '/readyz', '/graphiql', '/graphiql/', '/docs', '/openapi.json', '/openapi.yaml']);
@@ -16,7 +16,10 @@ function dummy(type: GraphQLInputType): string {
   if (isListType(type)) return `[${dummy(type.ofType)}]`;
   const named = getNamedType(type);
   if (named instanceof GraphQLEnumType) return named.getValues()[0]!.name;
-  if (named instanceof GraphQLInputObjectType) return '{}';
+  if (named instanceof GraphQLInputObjectType) {
+    const required = Object.values(named.getFields()).filter((f) => isNonNullType(f.type));
+    return `{ ${required.map((f) => `${f.name}: ${dummy(f.type)}`).join(', ')} }`;
+  }
   if (named.name === 'Int' || named.name === 'Float') return '1';
   if (named.name === 'Boolean') return 'true';
   return '"00000000-0000-4000-8000-000000000000"';
@@ -65,7 +68,8 @@ describe('the API surface', () => {
     let checked = 0;
     for (const [op, type] of roots) {
       for (const field of Object.values(type?.getFields() ?? {})) {
-        const res = await t.http.post('/graphql').send({ query: `${op} { ${field.name}${args(field.args)} { __typename } }` });
+        const selection = isLeafType(getNamedType(field.type)) ? '' : ' { __typename }';
+        const res = await t.http.post('/graphql').send({ query: `${op} { ${field.name}${args(field.args)}${selection} }` });
         const codes = (res.body.errors ?? []).map((e: { extensions?: { code?: string } }) => e.extensions?.code);
         assert.ok(codes.includes('UNAUTHENTICATED'), `${op} ${field.name}: ${JSON.stringify(res.body)}`);
         checked++;

@@ -7,8 +7,10 @@ import { IncidentsService } from '#src/modules/incidents/incidents.service.js';
 import { IngestionService } from '#src/modules/ingestion/ingestion.service.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 
-const ACCOUNT = '123456789012';
-const KEY = 'AKIAQX3LEAKEDKEYWXYZ';
+// Each run uses its own accounts, instances and key, so runs cannot link to each other.
+let ACCOUNT = '123456789012';
+let OTHER = '210987654321';
+let KEY = 'AKIAQX3LEAKEDKEYWXYZ';
 
 function base(over: Partial<Signal> & Pick<Signal, 'source' | 'sourceId' | 'kind'>): Signal {
   return {
@@ -30,7 +32,7 @@ function base(over: Partial<Signal> & Pick<Signal, 'source' | 'sourceId' | 'kind
   };
 }
 
-const instance = (id: string, region: string) => ({ provider: 'aws' as const, accountId: ACCOUNT, region, type: 'aws.ec2.instance', id, instanceType: 'p3.8xlarge' });
+const instance = (id: string, region: string) => ({ provider: 'aws' as const, accountId: ACCOUNT, region, type: 'aws.ec2.instance', id: `${id}-${KEY}`, instanceType: 'p3.8xlarge' });
 
 /** Two campaigns: a leaked key in two regions (with cost), and an unrelated miner in another account. */
 function campaign(tag: string): Signal[] {
@@ -42,7 +44,7 @@ function campaign(tag: string): Signal[] {
     base({ source: 'aws.cloudwatch', sourceId: `${tag}-cpu-b1`, kind: 'utilization', region: 'eu-west-1', resources: [instance('i-b1', 'eu-west-1')], attributes: { metric: 'CPUUtilization', average: 99.1, sustainedHigh: true }, observedAt: '2026-11-20T11:00:00.000Z', observedUntil: '2026-11-20T17:00:00.000Z' }),
     base({ source: 'aws.cost-anomaly', sourceId: `${tag}-anomaly`, kind: 'cost_anomaly', cost: { amount: 5000, currency: 'USD' }, attributes: { service: 'Amazon Elastic Compute Cloud - Compute', instanceType: 'p3.8xlarge', expectedSpend: 200, actualSpend: 5200 }, observedAt: '2026-11-20T00:00:00.000Z', observedUntil: '2026-11-20T23:59:59.000Z' }),
     // Not part of it: a CI role launching in a different account, and S3 spend.
-    base({ source: 'aws.guardduty', sourceId: `${tag}-gd-other`, kind: 'security_finding', mining: true, severity: 'HIGH', accountId: '210987654321', resources: [{ ...instance('i-z9', 'us-east-1'), accountId: '210987654321' }], attributes: { findingType: 'CryptoCurrency:EC2/BitcoinTool.B' } }),
+    base({ source: 'aws.guardduty', sourceId: `${tag}-gd-other`, kind: 'security_finding', mining: true, severity: 'HIGH', accountId: OTHER, resources: [{ ...instance('i-z9', 'us-east-1'), accountId: OTHER }], attributes: { findingType: 'CryptoCurrency:EC2/BitcoinTool.B' } }),
     base({ source: 'aws.cost-anomaly', sourceId: `${tag}-s3`, kind: 'cost_anomaly', cost: { amount: 900, currency: 'USD' }, attributes: { service: 'Amazon Simple Storage Service' }, observedAt: '2026-11-20T00:00:00.000Z', observedUntil: '2026-11-20T23:59:59.000Z' }),
   ];
 }
@@ -56,8 +58,6 @@ describe('correlation on the real database', () => {
   after(async () => t.close());
 
   async function outcome(tag: string, order: number[]): Promise<Array<{ accounts: string[]; sources: string[]; cost: number; resources: string[] }>> {
-    // Earlier runs reuse the same instance ids and key: resolve their incidents so they stay apart.
-    await closeAll(t);
     const signals = campaign(tag);
     const ingestion = t.app.get(IngestionService);
     // One request per signal, in the given order, correlating after each as a live stream would.
@@ -72,9 +72,10 @@ describe('correlation on the real database', () => {
       const evidence = await incidents.evidence([incident.id]);
       const ids = evidence.map((e) => e.signal.sourceId).filter((id) => id.startsWith(`${tag}-`));
       if (ids.length === 0) continue;
-      mine.push({ accounts: incident.accounts, sources: ids.sort(), cost: incident.costAmount, resources: incident.resources.map((r) => r.id).sort() });
+      mine.push({ accounts: incident.accounts, sources: ids.sort(), cost: incident.costAmount, resources: incident.resources.map((r) => r.id.split('-AKIA')[0]!).sort() });
     }
-    return mine.sort((a, b) => a.accounts[0]!.localeCompare(b.accounts[0]!));
+    // The campaign's account first, then the other one.
+    return mine.sort((a, b) => (a.accounts[0] === ACCOUNT ? -1 : b.accounts[0] === ACCOUNT ? 1 : 0));
   }
 
   it('groups a campaign into one incident with its cost, and keeps the other account apart', async () => {
@@ -86,7 +87,7 @@ describe('correlation on the real database', () => {
         cost: 5000,
         resources: ['i-a1', 'i-a2', 'i-b1'],
       },
-      { accounts: ['210987654321'], sources: ['fixed-gd-other'], cost: 0, resources: ['i-z9'] },
+      { accounts: [OTHER], sources: ['fixed-gd-other'], cost: 0, resources: ['i-z9'] },
     ]);
   });
 
@@ -96,6 +97,9 @@ describe('correlation on the real database', () => {
       fc.asyncProperty(fc.shuffledSubarray([0, 1, 2, 3, 4, 5, 6], { minLength: 7, maxLength: 7 }), async (order) => {
         run++;
         const tag = `p${run}`;
+        ACCOUNT = String(300000000000 + run);
+        OTHER = String(400000000000 + run);
+        KEY = `AKIAORDER${String(run).padStart(11, '0')}`;
         const result = await outcome(tag, order);
                 assert.equal(result.length, 2, `order ${order.join(',')}`);
         assert.deepEqual(result[0]!.sources, ['anomaly', 'cpu-b1', 'gd-1', 'run-1', 'run-2'].map((s) => `${tag}-${s}`));
@@ -105,8 +109,3 @@ describe('correlation on the real database', () => {
     );
   });
 });
-
-async function closeAll(t: TestApp): Promise<void> {
-  const incidents = t.app.get(IncidentsService);
-  for (const i of (await incidents.list({ status: ['OPEN'] }, 100)).items) await incidents.transition(i.id, 'RESOLVED', 'test reset', 'test');
-}

@@ -13,6 +13,8 @@ import type { IncidentEntity } from '#src/modules/incidents/incident.entity.js';
 import { IncidentsService } from '#src/modules/incidents/incidents.service.js';
 import type { SignalEntity } from '#src/modules/signals/signal.entity.js';
 import { MetricsService } from '#src/platform/metrics/metrics.service.js';
+import { suppressedBy, type SuppressionRuleView } from '#src/modules/correlation/suppression.js';
+import { SuppressionsService } from '#src/modules/suppressions/suppressions.service.js';
 import { SignalsRepository } from '#src/modules/signals/signals.repository.js';
 
 // One correlator at a time across all replicas: incidents grow by reading each other's evidence.
@@ -53,6 +55,7 @@ export function firstLink(s: SignalView, ctx: IncidentContext, options: RuleOpti
 interface BatchState {
   touched: Map<string, { opened: boolean; before: IncidentEntity | null }>;
   attached: Set<string>;
+  rules: SuppressionRuleView[];
 }
 
 @Injectable()
@@ -70,6 +73,7 @@ export class CorrelationService implements OnApplicationBootstrap, OnApplication
     private readonly incidents: IncidentsService,
     private readonly signals: SignalsRepository,
     private readonly metrics: MetricsService,
+    private readonly suppressions: SuppressionsService,
   ) {}
 
   private get options(): RuleOptions {
@@ -135,9 +139,16 @@ export class CorrelationService implements OnApplicationBootstrap, OnApplication
       await tx.query('SELECT pg_advisory_xact_lock($1)', [CORRELATION_LOCK]);
       const pending = await this.signals.claimPending(tx, BATCH);
       if (pending.length === 0) return 0;
-      const state: BatchState = { touched: new Map(), attached: new Set() };
-      for (const entity of pending) await this.correlateOne(tx, toView(entity), state);
-      await this.signals.markCorrelated(tx, pending.map((p) => p.id));
+      const state: BatchState = { touched: new Map(), attached: new Set(), rules: await this.suppressions.active(tx) };
+      for (const entity of pending) {
+        const view = toView(entity);
+        const rule = suppressedBy(state.rules, view);
+        if (rule) await this.suppressions.markSuppressed(tx, view.id, rule);
+        else await this.correlateOne(tx, view, state);
+        // Marked one by one: growing an incident reads only signals already decided on (suppressed
+        // or not), so a signal later in this batch is judged when its own turn comes.
+        await this.signals.markCorrelated(tx, [view.id]);
+      }
       await this.reassess(tx, state);
       return pending.length;
     });
@@ -177,24 +188,34 @@ export class CorrelationService implements OnApplicationBootstrap, OnApplication
       s.linkKeys,
       { provider: s.provider, accountId: s.accountId },
       { from: new Date(s.observedAt.getTime() - w), to: new Date(s.observedUntil.getTime() + w) },
+      new Date(Date.now() - w),
     );
-    const linked: Array<{ id: string; link: Link }> = [];
+    const linked: Array<{ incident: IncidentEntity; link: Link }> = [];
     for (const candidate of candidates) {
       const link = firstLink(s, buildContext((await this.evidenceItems(tx, candidate.id)).map((e) => e.signal)), this.options);
-      if (link) linked.push({ id: candidate.id, link });
+      if (link) linked.push({ incident: candidate, link });
     }
-    const [target, ...others] = linked;
+    const live = linked.filter((l) => l.incident.status !== 'RESOLVED' && l.incident.status !== 'FALSE_POSITIVE');
+    const [target, ...others] = live.length > 0 ? live : linked;
     if (target) {
-      await this.touch(tx, state, target.id);
-      await this.incidents.addEvidence(tx, target.id, s.id, target.link);
+      const { incident } = target;
+      if (incident.status === 'RESOLVED' && opensIncident(s)) {
+        await this.incidents.reopen(tx, incident.id, `reopened: ${miningFindingReason(s)}`, ACTOR);
+      }
+      // Late cost or metric data still lands on a closed incident (its cost impact grows); a false
+      // positive stays one, with the new evidence visible in its timeline.
+      await this.touch(tx, state, incident.id);
+      await this.incidents.addEvidence(tx, incident.id, s.id, target.link);
       state.attached.add(s.id);
-      for (const other of others) await this.merge(tx, other.id, target.id, state);
-      await this.grow(tx, target.id, state);
+      for (const other of others) await this.merge(tx, other.incident.id, incident.id, state);
+      if (incident.status !== 'FALSE_POSITIVE') await this.grow(tx, incident.id, state);
       return;
     }
     if (opensIncident(s)) {
       const link: Link = { rule: 'mining-finding', weight: MINING_FINDING_WEIGHT, reason: miningFindingReason(s) };
       const id = await this.incidents.open(tx, assess([{ signal: s, link }]), s.id, link);
+      const related = await this.incidents.latestClosedSharing(tx, s.linkKeys);
+      if (related) await this.incidents.setRelated(tx, id, related);
       await this.touch(tx, state, id, true);
       state.attached.add(s.id);
       await this.grow(tx, id, state);

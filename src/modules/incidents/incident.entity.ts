@@ -48,6 +48,9 @@ export class IncidentEntity {
   @Column('jsonb', { name: 'recommended_actions' }) recommendedActions!: string[];
   @Column('jsonb') summary!: IncidentSummary;
   @Column('uuid', { name: 'merged_into_id', nullable: true }) mergedIntoId!: string | null;
+  /** An earlier, closed incident of the same campaign (same resources or credentials). */
+  @Column('uuid', { name: 'related_incident_id', nullable: true }) relatedIncidentId!: string | null;
+  @Column('timestamptz', { name: 'status_changed_at' }) statusChangedAt!: Date;
   @Column('integer') version!: number;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;

@@ -20,6 +20,7 @@ export function toSignalModel(s: SignalEntity): SignalModel {
     mining: s.mining,
     resources: s.resources.map((r) => ({ ...r, region: r.region ?? null, instanceType: r.instanceType ?? null })),
     cost: s.costAmount === null ? null : { amount: s.costAmount, currency: s.costCurrency ?? 'USD' },
+    suppressedBy: s.suppressedBy,
   };
 }
 
@@ -47,6 +48,7 @@ export function toIncidentModel(i: IncidentEntity): IncidentModel {
     recommendedActions: i.recommendedActions,
     createdAt: i.createdAt,
     updatedAt: i.updatedAt,
+    relatedIncidentId: i.relatedIncidentId,
   };
 }
 

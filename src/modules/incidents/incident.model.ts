@@ -56,6 +56,9 @@ export class SignalModel {
   @Field() @ApiProperty() mining!: boolean;
   @Field(() => [ResourceModel]) @ApiProperty({ type: [ResourceModel] }) resources!: ResourceModel[];
   @Field(() => MoneyModel, { nullable: true }) @ApiPropertyOptional({ type: MoneyModel, nullable: true }) cost!: MoneyModel | null;
+  @Field(() => ID, { nullable: true, description: 'The suppression rule that kept it out of incidents' })
+  @ApiPropertyOptional({ type: String, nullable: true })
+  suppressedBy!: string | null;
 }
 
 @ObjectType('Evidence')
@@ -94,6 +97,9 @@ export class IncidentModel {
   @Field(() => [String]) @ApiProperty({ type: [String] }) recommendedActions!: string[];
   @Field(() => Date) @ApiProperty({ type: String, format: 'date-time' }) createdAt!: Date;
   @Field(() => Date) @ApiProperty({ type: String, format: 'date-time' }) updatedAt!: Date;
+  @Field(() => ID, { nullable: true, description: 'An earlier, closed incident of the same campaign' })
+  @ApiPropertyOptional({ type: String, nullable: true })
+  relatedIncidentId!: string | null;
   @ApiPropertyOptional({ type: [EvidenceModel], description: 'Present on the single-incident endpoint.' }) evidence?: EvidenceModel[];
   @ApiPropertyOptional({ type: [IncidentTimelineEntryModel], description: 'Present on the single-incident endpoint.' }) timeline?: IncidentTimelineEntryModel[];
 }

@@ -43,8 +43,6 @@ export interface Cursor {
 
 export const INCIDENT_EVENTS_CHANNEL = 'minewatch_incident_events';
 
-const ACTIVE = `merged_into_id IS NULL AND status NOT IN ('RESOLVED','FALSE_POSITIVE')`;
-
 /** All SQL about incidents, their evidence and their timeline. */
 @Injectable()
 export class IncidentsRepository {
@@ -54,16 +52,21 @@ export class IncidentsRepository {
     return tx ?? this.ds.manager;
   }
 
-  async findActiveByKeysOrAccounts(
+  /**
+   * Incidents a signal may belong to: live ones, and ones closed within `closedSince` (late cost
+   * data still attaches to a resolved incident; new mining evidence reopens it).
+   */
+  async findLinkCandidates(
     tx: EntityManager,
     keys: string[],
     account: { provider: string; accountId: string },
     window: { from: Date; to: Date },
+    closedSince: Date,
   ): Promise<IncidentEntity[]> {
     return tx
       .getRepository(IncidentEntity)
       .createQueryBuilder('i')
-      .where(ACTIVE)
+      .where(`i.merged_into_id IS NULL AND (i.status NOT IN ('RESOLVED','FALSE_POSITIVE') OR i.status_changed_at >= :closedSince)`, { closedSince })
       .andWhere(
         `(i.link_keys && :keys::text[]
           OR (:provider = ANY(i.providers) AND :account = ANY(i.accounts)
@@ -74,6 +77,21 @@ export class IncidentsRepository {
       .addOrderBy('i.id', 'ASC')
       .limit(50)
       .getMany();
+  }
+
+  /** The most recent closed incident sharing any of these keys, however long ago. */
+  async latestClosedSharing(tx: EntityManager, keys: string[]): Promise<string | null> {
+    if (keys.length === 0) return null;
+    const [row] = (await tx.query(
+      `SELECT id FROM incidents WHERE merged_into_id IS NULL AND status IN ('RESOLVED','FALSE_POSITIVE') AND link_keys && $1::text[]
+       ORDER BY status_changed_at DESC LIMIT 1`,
+      [keys],
+    )) as Array<{ id: string }>;
+    return row?.id ?? null;
+  }
+
+  async setRelated(tx: EntityManager, id: string, relatedId: string): Promise<void> {
+    await tx.query(`UPDATE incidents SET related_incident_id = $2 WHERE id = $1`, [id, relatedId]);
   }
 
   async lockIncidents(tx: EntityManager, ids: string[]): Promise<void> {
@@ -208,7 +226,7 @@ export class IncidentsRepository {
   }
 
   async setStatus(tx: EntityManager, id: string, status: IncidentStatus): Promise<void> {
-    await tx.query(`UPDATE incidents SET status = $2, version = version + 1, updated_at = now() WHERE id = $1`, [id, status]);
+    await tx.query(`UPDATE incidents SET status = $2, status_changed_at = now(), version = version + 1, updated_at = now() WHERE id = $1`, [id, status]);
   }
 
   private filtered(filter: IncidentFilter) {

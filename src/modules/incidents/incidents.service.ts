@@ -105,8 +105,22 @@ export class IncidentsService {
 
   // ---- used by the correlation engine inside its transaction ----
 
-  findLinkCandidates(tx: EntityManager, keys: string[], account: { provider: string; accountId: string }, window: { from: Date; to: Date }) {
-    return this.repo.findActiveByKeysOrAccounts(tx, keys, account, window);
+  findLinkCandidates(tx: EntityManager, keys: string[], account: { provider: string; accountId: string }, window: { from: Date; to: Date }, closedSince: Date) {
+    return this.repo.findLinkCandidates(tx, keys, account, window, closedSince);
+  }
+
+  latestClosedSharing(tx: EntityManager, keys: string[]) {
+    return this.repo.latestClosedSharing(tx, keys);
+  }
+
+  setRelated(tx: EntityManager, id: string, relatedId: string) {
+    return this.repo.setRelated(tx, id, relatedId);
+  }
+
+  /** New mining evidence after resolution: the incident is live again, and the timeline says why. */
+  async reopen(tx: EntityManager, id: string, reason: string, actor: string): Promise<void> {
+    await this.repo.setStatus(tx, id, 'OPEN');
+    await this.repo.addEvent(tx, id, 'incident.status_changed', actor, { from: 'RESOLVED', to: 'OPEN', note: reason });
   }
 
   lock(tx: EntityManager, ids: string[]) {

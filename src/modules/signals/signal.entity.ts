@@ -32,4 +32,6 @@ export class SignalEntity {
   @Column('timestamptz', { name: 'ingested_at' }) ingestedAt!: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;
   @Column('timestamptz', { name: 'correlated_at', nullable: true }) correlatedAt!: Date | null;
+  /** The suppression rule that kept this signal out of incidents, if any. */
+  @Column('uuid', { name: 'suppressed_by', nullable: true }) suppressedBy!: string | null;
 }

@@ -201,6 +201,7 @@ export class SignalsRepository {
       )
       .andWhere('s.observed_until >= :from AND s.observed_at <= :to', window)
       .andWhere('NOT (s.id = ANY(:exclude))', { exclude: excludeIds })
+      .andWhere('s.suppressed_by IS NULL AND s.correlated_at IS NOT NULL')
       .orderBy('s.observed_at', 'ASC')
       .limit(limit)
       .getMany();

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { ExecutionResult, GraphQLError } from 'graphql';
+import { type ExecutionResult, GraphQLError } from 'graphql';
 import { AppException } from '#src/platform/errors/app.exception.js';
 
 const logger = new Logger('GraphQL');
@@ -43,8 +43,10 @@ function format(error: GraphQLError): FormattedError {
 export function graphqlErrorFormatter(execution: ExecutionResult & Required<Pick<ExecutionResult, 'errors'>>) {
   // Mercurius wraps validation failures in one error that holds them all.
   const flat = execution.errors.flatMap((e) => {
-    const inner = (e.originalError as MercuriusError | undefined)?.errors;
-    return Array.isArray(inner) && inner.length > 0 ? inner : [e];
+    // (An AppException's `errors` are problem items, not Errors, and stay where they are.)
+    const inner = (e.originalError as MercuriusError | undefined)?.errors as unknown[] | undefined;
+    if (!Array.isArray(inner) || inner.length === 0 || !inner.every((i) => i instanceof Error)) return [e];
+    return inner.map((i) => (i instanceof GraphQLError ? i : new GraphQLError((i as Error).message, { originalError: i as Error })));
   });
   const errors = flat.map(format);
   const codes = new Set(errors.map((e) => e.extensions['code']));
