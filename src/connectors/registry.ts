@@ -1,9 +1,11 @@
+import { awsParsers } from '#src/connectors/aws/index.js';
 import type { Parser } from '#src/connectors/signal.js';
 import { parseSignals } from '#src/connectors/signals.parser.js';
 
 /** Every ingest source of the contract that is implemented, by its name in `/v1/ingest/{source}`. */
 export const parsers: Record<string, Parser> = {
   signals: parseSignals,
+  ...awsParsers,
 };
 
 /** Sources whose native form is text (CSV, log lines) rather than JSON. */

@@ -114,10 +114,36 @@ export interface ParseContext {
   query: Record<string, string | undefined>;
 }
 
+/**
+ * One day of cost for one series (account, service, region, resource), as billing exports and cost
+ * queries report it. Cost parsers return these; MineWatch keeps them as daily series and its own
+ * anomaly detector turns spikes into `cost_anomaly` signals (Azure has no anomaly API, GCP's is beta).
+ */
+export interface CostRow {
+  /** The ingest source that produced it, e.g. `azure.cost`, `gcp.billing`, `focus`. */
+  source: string;
+  provider: Provider;
+  accountId: string;
+  /** The billed service as the cloud names it (Virtual Machines, Compute Engine, Amazon Elastic Compute Cloud - Compute). */
+  service: string;
+  region: string | null;
+  /** Resource id when the row names one (ARM id, GCE full resource name, instance ARN); null for service totals. */
+  resourceId: string | null;
+  /** SKU / usage type / meter, e.g. `BoxUsage:p3.8xlarge`, `Standard_NC24s_v3`, `Nvidia Tesla V100 GPU running in Americas`. */
+  usageType: string | null;
+  /** UTC day, `YYYY-MM-DD`. */
+  day: string;
+  amount: number;
+  currency: string;
+  /** Cost rows from the same export can repeat a day (several meters): they are summed per series and day. */
+}
+
 export interface ParseResult {
   signals: Signal[];
   /** Items read and deliberately dropped (e.g. flow log records that touch no mining port). */
   ignored: number;
+  /** Daily cost rows, for the sources that carry cost (azure.cost, gcp.billing, focus). */
+  costRows?: CostRow[];
 }
 
 /**
