@@ -11,7 +11,8 @@ export const sharedPrincipalRule: Rule = (s, ctx, { windowMs }) => {
   const near = s.observedUntil.getTime() >= ctx.window.from.getTime() - windowMs && s.observedAt.getTime() <= ctx.window.to.getTime() + windowMs;
   if (!near) return null;
   const p = s.principal;
-  const event = String(s.attributes['eventName'] ?? 'API call');
+  const refused = typeof s.attributes['errorCode'] === 'string' ? ` (refused: ${s.attributes['errorCode']})` : '';
+  const event = `${String(s.attributes['eventName'] ?? 'API call')}${refused}`;
   const created = s.resources.length > 0 ? ` (created ${s.resources.length} resource${s.resources.length > 1 ? 's' : ''} in ${s.region ?? 'an unknown region'})` : '';
   if (p.accessKeyId && ctx.accessKeys.has(accessKeyKey(p.accessKeyId))) {
     return {

@@ -49,6 +49,30 @@ export function formatDuration(ms: number): string {
   return [d ? `${d} d` : '', h ? `${h} h` : '', !d && m ? `${m} min` : ''].filter(Boolean).join(' ') || '0 min';
 }
 
+export interface EvidenceGroup {
+  rule: string;
+  count: number;
+  /** The strongest weight among them. */
+  weight: number;
+  /** Reasons, strongest first, at most `limit` of them. */
+  reasons: string[];
+}
+
+/**
+ * Evidence grouped by rule, so fifty findings read as one line with examples rather than fifty
+ * lines; the JSON report keeps every piece.
+ */
+export function evidenceGroups(evidence: ReportInput['evidence'], limit = 3): EvidenceGroup[] {
+  const groups = new Map<string, ReportInput['evidence']>();
+  for (const e of evidence) groups.set(e.rule, [...(groups.get(e.rule) ?? []), e]);
+  return [...groups.entries()]
+    .map(([rule, items]) => {
+      const sorted = [...items].sort((a, b) => b.weight - a.weight);
+      return { rule, count: items.length, weight: sorted[0]!.weight, reasons: sorted.slice(0, limit).map((e) => e.reason) };
+    })
+    .sort((a, b) => b.weight - a.weight || b.count - a.count);
+}
+
 export interface ReportFacts {
   accounts: string;
   detection: string;

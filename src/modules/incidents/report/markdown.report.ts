@@ -1,4 +1,4 @@
-import { type ReportInput, reportFacts } from '#src/modules/incidents/report/incident-report.js';
+import { evidenceGroups, type ReportInput, reportFacts } from '#src/modules/incidents/report/incident-report.js';
 
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -34,11 +34,13 @@ export function renderMarkdown(input: ReportInput): string {
     '',
     ...f.containment.map((a) => `- [ ] ${a}`),
     '',
-    '## Evidence',
+    `## Evidence (${input.evidence.length} signals)`,
     '',
-    '| rule | weight | why |',
-    '|---|---|---|',
-    ...input.evidence.map((e) => `| ${e.rule} | ${e.weight.toFixed(2)} | ${cell(e.reason)} |`),
+    '| rule | signals | weight | why (strongest examples) |',
+    '|---|---|---|---|',
+    ...evidenceGroups(input.evidence).map(
+      (g) => `| ${g.rule} | ${g.count} | ${g.weight.toFixed(2)} | ${g.reasons.map(cell).join('<br>')}${g.count > g.reasons.length ? `<br>… and ${g.count - g.reasons.length} more` : ''} |`,
+    ),
     '',
   ].join('\n');
 }

@@ -1,4 +1,4 @@
-import { type ReportInput, reportFacts } from '#src/modules/incidents/report/incident-report.js';
+import { evidenceGroups, type ReportInput, reportFacts } from '#src/modules/incidents/report/incident-report.js';
 
 /** The plain-text report an analyst pastes into a ticket or a chat. */
 export function renderText(input: ReportInput): string {
@@ -16,8 +16,12 @@ export function renderText(input: ReportInput): string {
     'Containment:',
     ...f.containment.map((a) => `  [ ] ${a}`),
     '',
-    'Evidence:',
-    ...input.evidence.map((e) => `  - [${e.rule}, weight ${e.weight.toFixed(2)}] ${e.reason}`),
+    `Evidence (${input.evidence.length} signals):`,
+    ...evidenceGroups(input.evidence).flatMap((g) => [
+      `  ${g.rule} × ${g.count} (weight ${g.weight.toFixed(2)})`,
+      ...g.reasons.map((r) => `    - ${r}`),
+      ...(g.count > g.reasons.length ? [`    … and ${g.count - g.reasons.length} more`] : []),
+    ]),
   ];
   return lines.join('\n') + '\n';
 }
