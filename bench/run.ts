@@ -2,8 +2,8 @@
  * npm run bench: runs every bench/*.bench.js module (or those named on the command line) and prints
  * each figure as a ratio against its baseline measured in the same run.
  */
-import { readdirSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { mkdtempSync, rmSync, chmodSync, readdirSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type Bench, figure } from './harness.js';
@@ -14,6 +14,15 @@ const files = readdirSync(here)
   .filter((f) => f.endsWith('.bench.js'))
   .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)))
   .sort();
+
+// One embedded PostgreSQL for the run; each benchmark makes its own database in it
+// (test/support/database.ts reads the same variable the test runner sets).
+const dataDir = mkdtempSync(join(tmpdir(), 'minewatch-bench-'));
+chmodSync(dataDir, 0o755);
+const { startEmbeddedPostgres } = await import('#src/platform/database/embedded-postgres.js');
+const db = await startEmbeddedPostgres({ dataDir, database: 'postgres' });
+process.env['MINEWATCH_TEST_DATABASE_URL'] = db.url;
+process.env['LOG_LEVEL'] ??= 'warn';
 
 console.log(`MineWatch benchmarks on ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`);
 if (files.length === 0) console.log('no benchmarks matched');
@@ -29,3 +38,5 @@ for (const file of files) {
   }
 }
 if (missed > 0) console.log(`\n${missed} figure(s) below target`);
+await db.stop();
+rmSync(dataDir, { recursive: true, force: true });

@@ -131,7 +131,10 @@ export class IncidentEdgeModel {
 export class IncidentConnectionModel {
   @Field(() => [IncidentEdgeModel]) edges!: IncidentEdgeModel[];
   @Field(() => PageInfoModel) pageInfo!: PageInfoModel;
-  @Field(() => Int) totalCount!: number;
+  /** Resolved only when asked for (IncidentConnectionResolver): counting 100k rows is the costly part. */
+  totalCount?: number;
+  /** The filter the page was read with, for totalCount; not part of the schema. */
+  filter?: IncidentFilterInput;
 }
 
 @InputType('IncidentFilter')

@@ -51,11 +51,11 @@ export class IncidentsResolver {
       throw new IncidentException(IncidentErrorCode.InvalidQuery, '`first` must be between 1 and 100.', [{ field: 'first', message: 'must be 1 to 100' }]);
     }
     const f = { ...(filter ?? {}) };
-    const [page, totalCount] = await Promise.all([this.service.list(f, first, after ?? undefined), this.service.count(f)]);
+    const page = await this.service.list(f, first, after ?? undefined);
     const edges = page.items.map((i) => ({ cursor: encodeCursor(i), node: toIncidentModel(i) }));
     return {
       edges,
-      totalCount,
+      filter: f,
       pageInfo: {
         hasNextPage: page.hasNextPage,
         hasPreviousPage: Boolean(after),
@@ -111,5 +111,16 @@ export class IncidentsResolver {
   @RequireScope('incidents:read')
   async timeline(@Parent() incident: IncidentModel, @Context('loaders') loaders: IncidentLoaders): Promise<IncidentTimelineEntryModel[]> {
     return (await loaders.timeline.load(incident.id)).map(toTimelineModel);
+  }
+}
+
+@Resolver(() => IncidentConnectionModel)
+export class IncidentConnectionResolver {
+  constructor(private readonly service: IncidentsService) {}
+
+  @ResolveField(() => Int, { description: 'How many incidents match the filter, across all pages.' })
+  @RequireScope('incidents:read')
+  totalCount(@Parent() connection: IncidentConnectionModel): Promise<number> {
+    return this.service.count(connection.filter ?? {});
   }
 }

@@ -7,6 +7,8 @@ import { APP_CONFIG, type AppConfig } from '#src/config/config.js';
 import { ApiKeyEntity } from '#src/platform/auth/api-key.entity.js';
 import { generateApiKey, hashApiKey, keyPrefix, SCOPES, type Scope } from '#src/platform/auth/api-key.js';
 
+const CACHE_MS = 10_000;
+
 export interface AuthenticatedKey {
   id: string;
   name: string;
@@ -26,10 +28,26 @@ export class ApiKeysService {
     return this.ds.getRepository(ApiKeyEntity);
   }
 
+  /**
+   * Known keys by hash, for CACHE_MS: without it every request pays a database round trip before
+   * its own query. A revocation clears this replica's entry at once; other replicas notice
+   * within CACHE_MS.
+   */
+  private readonly cache = new Map<string, { key: AuthenticatedKey; until: number }>();
+
   async authenticate(key: string): Promise<AuthenticatedKey | null> {
-    const row = await this.repo.findOne({ where: { keyHash: hashApiKey(key), revokedAt: IsNull() } });
-    if (!row) return null;
-    return { id: row.id, name: row.name, scopes: row.scopes as Scope[] };
+    const hash = hashApiKey(key);
+    const hit = this.cache.get(hash);
+    if (hit && hit.until > Date.now()) return hit.key;
+    const row = await this.repo.findOne({ where: { keyHash: hash, revokedAt: IsNull() } });
+    if (!row) {
+      this.cache.delete(hash);
+      return null;
+    }
+    const authenticated = { id: row.id, name: row.name, scopes: row.scopes as Scope[] };
+    if (this.cache.size >= 10_000) this.cache.clear();
+    this.cache.set(hash, { key: authenticated, until: Date.now() + CACHE_MS });
+    return authenticated;
   }
 
   list(): Promise<ApiKeyEntity[]> {
@@ -38,6 +56,7 @@ export class ApiKeysService {
 
   async revoke(id: string): Promise<boolean> {
     const result = await this.repo.update({ id, revokedAt: IsNull() }, { revokedAt: new Date() });
+    for (const [hash, entry] of this.cache) if (entry.key.id === id) this.cache.delete(hash);
     return (result.affected ?? 0) > 0;
   }
 
