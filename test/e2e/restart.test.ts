@@ -69,3 +69,18 @@ describe('the service process on its embedded database', () => {
     assert.match(out, /MINEWATCH_ROLE/);
   });
 });
+
+describe('npm run migration:run', () => {
+  it('applies every migration to DATABASE_URL once, and reports an up-to-date database the second time', async () => {
+    const { createTestDatabase } = await import('../support/database.js');
+    const db = await createTestDatabase({ migrate: false });
+    try {
+      const run = () =>
+        execFileSync(process.execPath, [join(process.cwd(), 'dist/scripts/migration-run.js')], { env: { ...process.env, DATABASE_URL: db.url }, encoding: 'utf8' });
+      assert.match(run(), /applied: InitialSchema/);
+      assert.match(run(), /up to date/);
+    } finally {
+      await db.drop();
+    }
+  });
+});
