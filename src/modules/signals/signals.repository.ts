@@ -47,8 +47,8 @@ const COLUMNS = [
   'link_keys',
 ] as const;
 
-// Keeps each INSERT under PostgreSQL's 65,535 bind parameters.
-const BATCH = Math.floor(60_000 / COLUMNS.length);
+// Rows per statement: large enough to amortise the round trip, small enough to keep memory flat.
+const BATCH = 5_000;
 
 /** All SQL about signals lives here. */
 @Injectable()
@@ -71,8 +71,10 @@ export class SignalsRepository {
     let updated = 0;
     for (let start = 0; start < rows.length; start += BATCH) {
       const batch = rows.slice(start, start + BATCH);
-      const params: unknown[] = [];
-      const tuples = batch.map(({ signal: s, linkKeys }) => {
+      // One array per column and unnest(): 19 parameters whatever the batch size, so PostgreSQL
+      // parses and plans one small statement instead of one with tens of thousands of parameters.
+      const columns: unknown[][] = COLUMNS.map(() => new Array(batch.length));
+      batch.forEach(({ signal: s, linkKeys }, i) => {
         const values = [
           s.source,
           s.sourceId,
@@ -92,16 +94,19 @@ export class SignalsRepository {
           s.cost?.currency ?? null,
           JSON.stringify(s.attributes),
           s.raw === undefined ? null : JSON.stringify(s.raw),
-          linkKeys,
+          // A text[] per row cannot travel in a 2-D array (rows differ in length): JSON it is.
+          JSON.stringify(linkKeys),
         ];
-        const placeholders = values.map((v) => {
-          params.push(v);
-          return `$${params.length}`;
-        });
-        return `(${placeholders.join(',')})`;
+        values.forEach((v, c) => (columns[c]![i] = v));
       });
       const result = (await tx.query(
-        `INSERT INTO signals (${COLUMNS.join(',')}) VALUES ${tuples.join(',')}
+        `INSERT INTO signals (${COLUMNS.join(',')})
+         SELECT u.source, u.source_id, u.source_version, u.kind, u.provider, u.account_id, u.region, u.observed_at, u.observed_until,
+                u.severity, u.title, u.mining, u.resources::jsonb, u.principal::jsonb, u.cost_amount, u.cost_currency, u.attributes::jsonb,
+                u.raw::jsonb, ARRAY(SELECT jsonb_array_elements_text(u.link_keys::jsonb))
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[],
+                     $10::text[], $11::text[], $12::boolean[], $13::text[], $14::text[], $15::numeric[], $16::text[], $17::text[], $18::text[], $19::text[])
+           AS u(${COLUMNS.join(',')})
          ON CONFLICT (source, source_id) DO UPDATE SET
            ${COLUMNS.filter((c) => c !== 'source' && c !== 'source_id')
              .map((c) => `${c} = EXCLUDED.${c}`)
@@ -109,7 +114,7 @@ export class SignalsRepository {
            updated_at = now(), correlated_at = NULL
          WHERE signals.source_version < EXCLUDED.source_version
          RETURNING id, source, source_id, (xmax = 0) AS inserted`,
-        params,
+        columns,
       )) as Array<{ id: string; source: string; source_id: string; inserted: boolean }>;
       const written = new Map(result.map((r) => [`${r.source}\u0000${r.source_id}`, r]));
       const missing: Array<[number, Signal]> = [];
