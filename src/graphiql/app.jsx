@@ -11,7 +11,7 @@ import { GraphiQL } from 'graphiql';
 import { StrictMode, useCallback, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { ApiKeyFollower } from './api-key-follower.jsx';
-import { INCIDENT_EVIDENCE_QUERY, INCIDENT_EVIDENCE_VARIABLES, OPEN_INCIDENTS_QUERY } from './examples.js';
+import { INCIDENT_EVENTS_SUBSCRIPTION, INCIDENT_EVIDENCE_QUERY, INCIDENT_EVIDENCE_VARIABLES, OPEN_INCIDENTS_QUERY } from './examples.js';
 import { PLACEHOLDER_AUTHORIZATION, bearer, headersWith } from './headers.js';
 
 /*
@@ -67,6 +67,7 @@ function MineWatchGraphiQL({ apiKey }) {
       defaultTabs={[
         { query: OPEN_INCIDENTS_QUERY, headers },
         { query: INCIDENT_EVIDENCE_QUERY, variables: INCIDENT_EVIDENCE_VARIABLES, headers },
+        { query: INCIDENT_EVENTS_SUBSCRIPTION, headers },
       ]}
       // Headers are not persisted (keys stay out of localStorage), so tabs restored from an earlier
       // visit carry none: every tab, new or restored, starts from these.

@@ -61,3 +61,24 @@ query IncidentEvidence($id: ID!) {
 `;
 
 export const INCIDENT_EVIDENCE_VARIABLES = JSON.stringify({ id: '<incident id>' }, null, 2);
+
+export const INCIDENT_EVENTS_SUBSCRIPTION = `# Live: every incident change as it commits, on any replica.
+# Run it and leave the tab open.
+subscription IncidentEvents {
+  incidentEvents {
+    id
+    type
+    at
+    incident {
+      id
+      title
+      severity
+      status
+      costImpact {
+        amount
+        currency
+      }
+    }
+  }
+}
+`;
