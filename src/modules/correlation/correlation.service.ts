@@ -5,7 +5,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '#src/config/config.js';
 import { assess, type EvidenceItem, severityRank } from '#src/modules/correlation/assessment.js';
 import type { IncidentContext, Link, RuleOptions, SignalView } from '#src/modules/correlation/correlation.types.js';
-import { buildContext } from '#src/modules/correlation/incident-context.js';
+import { buildContext, extendContext, spanOf } from '#src/modules/correlation/incident-context.js';
 import { MINING_FINDING_WEIGHT, miningFindingReason, opensIncident } from '#src/modules/correlation/rules/mining-finding.rule.js';
 import { RULES } from '#src/modules/correlation/rules/index.js';
 import { SIGNALS_CHANNEL } from '#src/modules/ingestion/ingestion.service.js';
@@ -56,6 +56,12 @@ interface BatchState {
   touched: Map<string, { opened: boolean; before: IncidentEntity | null }>;
   attached: Set<string>;
   rules: SuppressionRuleView[];
+  /** Incidents as the rules see them, built once per batch and extended as evidence is added. */
+  contexts: Map<string, IncidentContext>;
+  /** Signals of this batch not yet judged. */
+  unprocessed: Set<string>;
+  /** The incident holding each signal of the batch when the batch began (newer versions of known items). */
+  owners: Map<string, { id: string; active: boolean }>;
 }
 
 @Injectable()
@@ -139,15 +145,24 @@ export class CorrelationService implements OnApplicationBootstrap, OnApplication
       await tx.query('SELECT pg_advisory_xact_lock($1)', [CORRELATION_LOCK]);
       const pending = await this.signals.claimPending(tx, BATCH);
       if (pending.length === 0) return 0;
-      const state: BatchState = { touched: new Map(), attached: new Set(), rules: await this.suppressions.active(tx) };
+      const ids = pending.map((p) => p.id);
+      const state: BatchState = {
+        touched: new Map(),
+        attached: new Set(),
+        rules: await this.suppressions.active(tx),
+        contexts: new Map(),
+        unprocessed: new Set(ids),
+        owners: await this.incidents.incidentsOfSignals(tx, ids),
+      };
+      // Marked up front in one statement; until its turn a signal stays in `unprocessed`, which
+      // growing incidents skip, so each one is judged (suppressed or not) before anything joins it.
+      await this.signals.markCorrelated(tx, ids);
       for (const entity of pending) {
         const view = toView(entity);
         const rule = suppressedBy(state.rules, view);
         if (rule) await this.suppressions.markSuppressed(tx, view.id, rule);
         else await this.correlateOne(tx, view, state);
-        // Marked one by one: growing an incident reads only signals already decided on (suppressed
-        // or not), so a signal later in this batch is judged when its own turn comes.
-        await this.signals.markCorrelated(tx, [view.id]);
+        state.unprocessed.delete(view.id);
       }
       await this.reassess(tx, state);
       return pending.length;
@@ -170,15 +185,36 @@ export class CorrelationService implements OnApplicationBootstrap, OnApplication
     return rows.map((r) => ({ signal: toView(r.signal), link: { rule: r.rule, weight: r.weight, reason: r.reason } }));
   }
 
+  private async ctxOf(tx: EntityManager, state: BatchState, incidentId: string): Promise<IncidentContext> {
+    let ctx = state.contexts.get(incidentId);
+    if (!ctx) {
+      ctx = buildContext((await this.evidenceItems(tx, incidentId)).map((e) => e.signal));
+      state.contexts.set(incidentId, ctx);
+    }
+    return ctx;
+  }
+
+  /** Adds evidence; says whether the incident now reaches further in accounts or time. */
+  private async attach(tx: EntityManager, state: BatchState, incidentId: string, s: SignalView, link: Link): Promise<boolean> {
+    await this.incidents.addEvidence(tx, incidentId, s.id, link);
+    state.attached.add(s.id);
+    const ctx = state.contexts.get(incidentId);
+    if (!ctx) return true;
+    const before = { accounts: ctx.accounts.size, ...spanOf(ctx) };
+    extendContext(ctx, s);
+    const after = spanOf(ctx);
+    return ctx.accounts.size !== before.accounts || after.from < before.from || after.to > before.to;
+  }
+
   private async correlateOne(tx: EntityManager, s: SignalView, state: BatchState): Promise<void> {
     if (state.attached.has(s.id)) return;
-    const owner = (await this.incidents.incidentsOfSignals(tx, [s.id])).get(s.id);
+    const owner = state.owners.get(s.id);
     if (owner) {
       // A newer version of a signal already in an incident: its incident may now reach further.
       // Evidence of a closed incident stays where the analyst closed it.
       if (owner.active) {
         await this.touch(tx, state, owner.id);
-        await this.grow(tx, owner.id, state);
+        await this.grow(tx, owner.id, state, null);
       }
       return;
     }
@@ -192,7 +228,7 @@ export class CorrelationService implements OnApplicationBootstrap, OnApplication
     );
     const linked: Array<{ incident: IncidentEntity; link: Link }> = [];
     for (const candidate of candidates) {
-      const link = firstLink(s, buildContext((await this.evidenceItems(tx, candidate.id)).map((e) => e.signal)), this.options);
+      const link = firstLink(s, await this.ctxOf(tx, state, candidate.id), this.options);
       if (link) linked.push({ incident: candidate, link });
     }
     const live = linked.filter((l) => l.incident.status !== 'RESOLVED' && l.incident.status !== 'FALSE_POSITIVE');
@@ -205,10 +241,10 @@ export class CorrelationService implements OnApplicationBootstrap, OnApplication
       // Late cost or metric data still lands on a closed incident (its cost impact grows); a false
       // positive stays one, with the new evidence visible in its timeline.
       await this.touch(tx, state, incident.id);
-      await this.incidents.addEvidence(tx, incident.id, s.id, target.link);
-      state.attached.add(s.id);
+      const widened = await this.attach(tx, state, incident.id, s, target.link);
       for (const other of others) await this.merge(tx, other.incident.id, incident.id, state);
-      if (incident.status !== 'FALSE_POSITIVE') await this.grow(tx, incident.id, state);
+      // Only what this signal brings can link anything new, unless a merge reshaped the incident.
+      if (incident.status !== 'FALSE_POSITIVE') await this.grow(tx, incident.id, state, others.length > 0 ? null : { signals: [s], widened });
       return;
     }
     if (opensIncident(s)) {
@@ -218,7 +254,8 @@ export class CorrelationService implements OnApplicationBootstrap, OnApplication
       if (related) await this.incidents.setRelated(tx, id, related);
       await this.touch(tx, state, id, true);
       state.attached.add(s.id);
-      await this.grow(tx, id, state);
+      state.contexts.set(id, buildContext([s]));
+      await this.grow(tx, id, state, null);
     }
   }
 
@@ -227,6 +264,8 @@ export class CorrelationService implements OnApplicationBootstrap, OnApplication
     await this.incidents.lock(tx, [fromId, intoId]);
     await this.incidents.merge(tx, fromId, intoId, ACTOR);
     state.touched.delete(fromId);
+    state.contexts.delete(fromId);
+    state.contexts.delete(intoId);
     this.logger.log({ from: fromId, into: intoId }, 'incidents merged');
   }
 
@@ -235,26 +274,38 @@ export class CorrelationService implements OnApplicationBootstrap, OnApplication
    * a finding brings in the RunInstances that launched its instance, which brings in the key's
    * other launches, which bring in their findings and CPU metrics. Order of arrival does not matter.
    */
-  private async grow(tx: EntityManager, incidentId: string, state: BatchState): Promise<void> {
+  private async grow(tx: EntityManager, incidentId: string, state: BatchState, frontier: { signals: SignalView[]; widened: boolean } | null): Promise<void> {
     const w = this.options.windowMs;
+    let front = frontier;
     for (let round = 0; round < 50; round++) {
-      const evidence = await this.evidenceItems(tx, incidentId);
-      const ctx = buildContext(evidence.map((e) => e.signal));
-      const keys = [...ctx.resourceKeys, ...ctx.accessKeys, ...ctx.launchers];
-      const accounts = [...ctx.accounts].map((a) => {
-        const i = a.indexOf(':');
-        return { provider: a.slice(0, i), accountId: a.slice(i + 1) };
-      });
+      const ctx = await this.ctxOf(tx, state, incidentId);
+      const span = spanOf(ctx);
+      const all = new Set([...ctx.resourceKeys, ...ctx.accessKeys, ...ctx.launchers]);
+      // A frontier searches by the keys its signals added; the whole incident is searched only
+      // when it is new, merged or re-read. That keeps a 10,000-signal incident cheap to extend.
+      const keys = front ? [...new Set(front.signals.flatMap((f) => f.linkKeys))].filter((k) => all.has(k)) : [...all];
+      const accounts =
+        !front || front.widened
+          ? [...ctx.accounts].map((a) => {
+              const i = a.indexOf(':');
+              return { provider: a.slice(0, i), accountId: a.slice(i + 1) };
+            })
+          : [];
+      if (keys.length === 0 && accounts.length === 0) return;
       const candidates = await this.signals.findLinkable(
         tx,
         keys,
         accounts,
-        { from: new Date(ctx.window.from.getTime() - w), to: new Date(ctx.window.to.getTime() + w) },
-        evidence.map((e) => e.signal.id),
+        { from: new Date(span.from.getTime() - w), to: new Date(span.to.getTime() + w) },
+        incidentId,
       );
       const owners = await this.incidents.incidentsOfSignals(tx, candidates.map((c) => c.id));
       let added = 0;
+      let merged = false;
+      const next: SignalView[] = [];
+      let widened = false;
       for (const entity of candidates) {
+        if (state.unprocessed.has(entity.id)) continue;
         const candidate = toView(entity);
         const link = firstLink(candidate, ctx, this.options);
         if (!link) continue;
@@ -262,17 +313,19 @@ export class CorrelationService implements OnApplicationBootstrap, OnApplication
         if (owner && !owner.active) continue;
         if (owner && owner.id !== incidentId) {
           // The signal ties two live incidents together: they are one campaign.
-          const merged = owner.id;
-          await this.merge(tx, merged, incidentId, state);
-          for (const [signalId, o] of owners) if (o.id === merged) owners.set(signalId, { id: incidentId, active: true });
+          await this.merge(tx, owner.id, incidentId, state);
           added++;
+          // The merged evidence changes what links: read the whole incident afresh next round.
+          merged = true;
+          break;
         } else if (!owner) {
-          await this.incidents.addEvidence(tx, incidentId, candidate.id, link);
-          state.attached.add(candidate.id);
+          widened = (await this.attach(tx, state, incidentId, candidate, link)) || widened;
+          next.push(candidate);
           added++;
         }
       }
       if (added === 0) return;
+      front = merged ? null : { signals: next, widened };
     }
     this.logger.warn({ incidentId }, 'incident still growing after 50 rounds; the next batch continues');
   }

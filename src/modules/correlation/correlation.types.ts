@@ -31,8 +31,11 @@ export interface IncidentContext {
   /** provider:account */
   accounts: Set<string>;
   instanceFamilies: Set<string>;
+  /** The span of the incident's own (non-cost) signals. */
   window: { from: Date; to: Date };
   hasMiningFinding: boolean;
+  /** The span of its cost anomalies, kept apart: billing days are late and whole. */
+  costWindow: { from: Date; to: Date };
 }
 
 export interface Link {

@@ -9,13 +9,8 @@ export function familyOf(instanceType: string): string {
   return instanceType.split('.')[0]!.toLowerCase();
 }
 
-/**
- * Builds the incident as the rules see it from its evidence. Principals count only when their
- * signal is tied to the incident's resources (they launched or were seen on them), so a
- * coincidental call by a shared role does not widen the incident.
- */
-export function buildContext(evidence: SignalView[]): IncidentContext {
-  const ctx: IncidentContext = {
+export function emptyContext(): IncidentContext {
+  return {
     resourceKeys: new Set(),
     accessKeys: new Set(),
     launchers: new Set(),
@@ -23,32 +18,41 @@ export function buildContext(evidence: SignalView[]): IncidentContext {
     instanceFamilies: new Set(),
     window: { from: new Date(8.64e15), to: new Date(-8.64e15) },
     hasMiningFinding: false,
+    costWindow: { from: new Date(8.64e15), to: new Date(-8.64e15) },
   };
-  for (const s of evidence) {
-    ctx.accounts.add(accountKey(s));
-    if (s.kind !== 'cost_anomaly') {
-      if (s.observedAt < ctx.window.from) ctx.window.from = s.observedAt;
-      if (s.observedUntil > ctx.window.to) ctx.window.to = s.observedUntil;
-    }
-    if (s.mining && s.kind === 'security_finding') ctx.hasMiningFinding = true;
-    for (const r of s.resources) {
-      ctx.resourceKeys.add(resourceKey(r.provider, r.id));
-      if (r.instanceType) ctx.instanceFamilies.add(familyOf(r.instanceType));
-    }
-    const p = s.principal;
-    if (p && s.resources.length > 0 && (s.kind === 'provisioning' || s.kind === 'security_finding')) {
-      if (p.accessKeyId) ctx.accessKeys.add(accessKeyKey(p.accessKeyId));
-      if (p.identity && s.kind === 'provisioning' && s.attributes['costIncurring'] === true) {
-        ctx.launchers.add(identityKey(s.provider, p.identity));
-      }
-    }
+}
+
+/**
+ * Adds one piece of evidence to the incident as the rules see it. Principals count only when their
+ * signal is tied to the incident's resources (they launched or were seen on them), so a
+ * coincidental call by a shared role does not widen the incident.
+ */
+export function extendContext(ctx: IncidentContext, s: SignalView): IncidentContext {
+  ctx.accounts.add(accountKey(s));
+  // Billing days are reported late and whole: they do not stretch the incident's own span.
+  const window = s.kind === 'cost_anomaly' ? ctx.costWindow : ctx.window;
+  if (s.observedAt < window.from) window.from = s.observedAt;
+  if (s.observedUntil > window.to) window.to = s.observedUntil;
+  if (s.mining && s.kind === 'security_finding') ctx.hasMiningFinding = true;
+  for (const r of s.resources) {
+    ctx.resourceKeys.add(resourceKey(r.provider, r.id));
+    if (r.instanceType) ctx.instanceFamilies.add(familyOf(r.instanceType));
   }
-  // An incident made only of cost data has no span of its own: use the cost window.
-  if (ctx.window.from > ctx.window.to) {
-    for (const s of evidence) {
-      if (s.observedAt < ctx.window.from) ctx.window.from = s.observedAt;
-      if (s.observedUntil > ctx.window.to) ctx.window.to = s.observedUntil;
+  const p = s.principal;
+  if (p && s.resources.length > 0 && (s.kind === 'provisioning' || s.kind === 'security_finding')) {
+    if (p.accessKeyId) ctx.accessKeys.add(accessKeyKey(p.accessKeyId));
+    if (p.identity && s.kind === 'provisioning' && s.attributes['costIncurring'] === true) {
+      ctx.launchers.add(identityKey(s.provider, p.identity));
     }
   }
   return ctx;
+}
+
+/** The incident's time span: its own signals', or the cost window when it has only cost data. */
+export function spanOf(ctx: IncidentContext): { from: Date; to: Date } {
+  return ctx.window.from <= ctx.window.to ? ctx.window : ctx.costWindow;
+}
+
+export function buildContext(evidence: SignalView[]): IncidentContext {
+  return evidence.reduce(extendContext, emptyContext());
 }

@@ -14,6 +14,8 @@ export interface EmbeddedDatabase {
 export interface EmbeddedOptions {
   dataDir: string;
   database?: string;
+  /** Fixed port; by default a free one is picked at each start. */
+  port?: number;
   log?: (message: string) => void;
 }
 
@@ -120,7 +122,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     await chmod(passwordFile, 0o600);
   }
 
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const recent: string[] = [];
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pgServer = new EmbeddedPostgres({

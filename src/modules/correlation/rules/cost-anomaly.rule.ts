@@ -1,5 +1,5 @@
 import type { Rule } from '#src/modules/correlation/correlation.types.js';
-import { accountKey, familyOf } from '#src/modules/correlation/incident-context.js';
+import { spanOf, accountKey, familyOf } from '#src/modules/correlation/incident-context.js';
 
 const DAY = 86_400_000;
 const COMPUTE_SERVICE = /elastic compute cloud|\bec2\b|compute engine|virtual machines|kubernetes|container|lambda|fargate|batch/i;
@@ -15,7 +15,7 @@ function money(n: number): string {
  */
 export const costAnomalyRule: Rule = (s, ctx, { windowMs }) => {
   if (s.kind !== 'cost_anomaly' || !ctx.accounts.has(accountKey(s))) return null;
-  const overlaps = s.observedUntil.getTime() >= ctx.window.from.getTime() - DAY && s.observedAt.getTime() <= ctx.window.to.getTime() + windowMs;
+  const overlaps = s.observedUntil.getTime() >= spanOf(ctx).from.getTime() - DAY && s.observedAt.getTime() <= spanOf(ctx).to.getTime() + windowMs;
   if (!overlaps) return null;
   const service = String(s.attributes['service'] ?? '');
   const instanceType = typeof s.attributes['instanceType'] === 'string' ? s.attributes['instanceType'] : null;

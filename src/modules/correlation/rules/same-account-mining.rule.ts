@@ -1,5 +1,5 @@
 import type { Rule } from '#src/modules/correlation/correlation.types.js';
-import { accountKey } from '#src/modules/correlation/incident-context.js';
+import { spanOf, accountKey } from '#src/modules/correlation/incident-context.js';
 import { miningFindingReason, opensIncident } from '#src/modules/correlation/rules/mining-finding.rule.js';
 
 /**
@@ -8,7 +8,7 @@ import { miningFindingReason, opensIncident } from '#src/modules/correlation/rul
  */
 export const sameAccountMiningRule: Rule = (s, ctx, { windowMs }) => {
   if (!opensIncident(s) || !ctx.hasMiningFinding || !ctx.accounts.has(accountKey(s))) return null;
-  const near = s.observedUntil.getTime() >= ctx.window.from.getTime() - windowMs && s.observedAt.getTime() <= ctx.window.to.getTime() + windowMs;
+  const near = s.observedUntil.getTime() >= spanOf(ctx).from.getTime() - windowMs && s.observedAt.getTime() <= spanOf(ctx).to.getTime() + windowMs;
   if (!near) return null;
   return {
     rule: 'same-account-mining',

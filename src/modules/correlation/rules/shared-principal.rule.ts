@@ -1,3 +1,4 @@
+import { spanOf } from '#src/modules/correlation/incident-context.js';
 import type { Rule } from '#src/modules/correlation/correlation.types.js';
 import { accessKeyKey, identityKey } from '#src/modules/correlation/link-keys.js';
 
@@ -8,7 +9,7 @@ import { accessKeyKey, identityKey } from '#src/modules/correlation/link-keys.js
  */
 export const sharedPrincipalRule: Rule = (s, ctx, { windowMs }) => {
   if (s.kind !== 'provisioning' || !s.principal) return null;
-  const near = s.observedUntil.getTime() >= ctx.window.from.getTime() - windowMs && s.observedAt.getTime() <= ctx.window.to.getTime() + windowMs;
+  const near = s.observedUntil.getTime() >= spanOf(ctx).from.getTime() - windowMs && s.observedAt.getTime() <= spanOf(ctx).to.getTime() + windowMs;
   if (!near) return null;
   const p = s.principal;
   const refused = typeof s.attributes['errorCode'] === 'string' ? ` (refused: ${s.attributes['errorCode']})` : '';
