@@ -51,15 +51,17 @@ export function confidenceOf(evidence: EvidenceItem[]): number {
 
 /**
  * Severity from confidence, cost impact and scale. Without a mining detection an incident stays
- * at MEDIUM at most: a cost spike or a busy CPU alone is not proof of mining.
+ * at MEDIUM at most: a cost spike or a busy CPU alone is not proof of mining. A detection the
+ * cloud itself rates HIGH or CRITICAL makes the incident at least HIGH.
  */
-export function severityOf(confidence: number, costAmount: number, computeCount: number, hasMiningFinding: boolean): IncidentSeverity {
+export function severityOf(confidence: number, costAmount: number, computeCount: number, hasMiningFinding: boolean, strongFinding = false): IncidentSeverity {
   let severity: IncidentSeverity = confidence >= 40 ? 'MEDIUM' : 'LOW';
   if (confidence >= 55 && (costAmount >= 1_000 || computeCount >= 5)) severity = 'HIGH';
   else if (confidence >= 85) severity = 'HIGH';
   if (confidence >= 70 && (costAmount >= 10_000 || computeCount >= 20)) severity = 'CRITICAL';
   if (!hasMiningFinding && severityRank(severity) > severityRank('MEDIUM')) severity = 'MEDIUM';
   if (hasMiningFinding && severityRank(severity) < severityRank('MEDIUM')) severity = 'MEDIUM';
+  if (hasMiningFinding && strongFinding && confidence >= 60 && severityRank(severity) < severityRank('HIGH')) severity = 'HIGH';
   return severity;
 }
 
@@ -174,7 +176,8 @@ export function assess(evidence: EvidenceItem[]): Assessment {
   const lastSeenAt = new Date(Math.max(...spanOf.map((s) => s.observedUntil.getTime())));
 
   const confidence = confidenceOf(evidence);
-  const severity = severityOf(confidence, costAmount, compute.length, hasMiningFinding);
+  const strongFinding = signals.some((s) => s.mining && s.kind === 'security_finding' && (s.severity === 'HIGH' || s.severity === 'CRITICAL'));
+  const severity = severityOf(confidence, costAmount, compute.length, hasMiningFinding, strongFinding);
 
   const regions = regionList(compute.length > 0 ? compute : resources);
   for (const s of signals) if (s.region && !regions.includes(s.region)) regions.push(s.region);

@@ -8,8 +8,9 @@ describe('assessment', () => {
     assert.equal(severityOf(90, 1_000_000, 0, false), 'MEDIUM');
   });
 
-  it('a mining finding alone is at least MEDIUM', () => {
+  it('a mining finding alone is at least MEDIUM, and HIGH when the cloud rates it HIGH', () => {
     assert.equal(severityOf(60, 0, 1, true), 'MEDIUM');
+    assert.equal(severityOf(60, 0, 1, true, true), 'HIGH');
   });
 
   it('fifty GPU instances with a five-figure anomaly are CRITICAL', () => {
