@@ -1,5 +1,6 @@
 import { InitialSchema1764300000000 } from './1764300000000-initial-schema.js';
 import { LifecycleSuppression1764380000000 } from './1764380000000-lifecycle-suppression.js';
+import { Webhooks1764400000000 } from './1764400000000-webhooks.js';
 
 /** Every migration, oldest first. Listed explicitly: ESM builds have no reliable glob loading. */
-export const migrations = [InitialSchema1764300000000, LifecycleSuppression1764380000000];
+export const migrations = [InitialSchema1764300000000, LifecycleSuppression1764380000000, Webhooks1764400000000];

@@ -21,6 +21,7 @@ import { IncidentsService } from '#src/modules/incidents/incidents.service.js';
 import { IngestionModule } from '#src/modules/ingestion/ingestion.module.js';
 import { SignalsModule } from '#src/modules/signals/signals.module.js';
 import { SuppressionsModule } from '#src/modules/suppressions/suppressions.module.js';
+import { WebhooksModule } from '#src/modules/webhooks/webhooks.module.js';
 
 @Module({})
 export class AppModule {
@@ -86,6 +87,9 @@ export class AppModule {
         QueueModule,
         HealthModule,
         CorrelationModule,
+        // Every role: its REST routes only where the API is served, its dispatcher and delivery
+        // worker only where workers run.
+        WebhooksModule.forRole(config.role),
         ...api,
       ],
       providers: [

@@ -4,6 +4,12 @@ import { IncidentEvidenceEntity } from '#src/modules/incidents/incident-evidence
 import { IncidentEntity } from '#src/modules/incidents/incident.entity.js';
 import { SignalEntity } from '#src/modules/signals/signal.entity.js';
 import { SuppressionRuleEntity } from '#src/modules/suppressions/suppression-rule.entity.js';
+import {
+  WebhookDeliveryAttemptEntity,
+  WebhookDeliveryEntity,
+  WebhookMessageEntity,
+} from '#src/modules/webhooks/webhook-delivery.entity.js';
+import { WebhookEndpointEntity, WebhookEndpointEventEntity } from '#src/modules/webhooks/webhook-endpoint.entity.js';
 
 /** Every TypeORM entity of the service. */
 export const entities = [
@@ -13,4 +19,9 @@ export const entities = [
   IncidentEventEntity,
   ApiKeyEntity,
   SuppressionRuleEntity,
+  WebhookEndpointEntity,
+  WebhookEndpointEventEntity,
+  WebhookMessageEntity,
+  WebhookDeliveryEntity,
+  WebhookDeliveryAttemptEntity,
 ];

@@ -12,6 +12,10 @@ function isCidr(value: string): boolean {
   return max > 0 && Number(bits) <= max;
 }
 
+function isEncryptionKey(value: string): boolean {
+  return /^[A-Za-z0-9+/_-]{43}=?$/.test(value) && Buffer.from(value, 'base64').length === 32;
+}
+
 const port = z.coerce
   .number({ error: 'must be a port number' })
   .int('must be a whole number')
@@ -49,6 +53,16 @@ const envSchema = z.object({
   MINEWATCH_MAX_BODY_BYTES: positiveInt(32 * 1024 * 1024),
   MINEWATCH_CORRELATION_WINDOW_HOURS: positiveInt(72),
   MINEWATCH_CORRELATION_POLL_MS: positiveInt(1000),
+  MINEWATCH_ENCRYPTION_KEY: z
+    .string()
+    .refine(isEncryptionKey, 'must be 32 random bytes, base64-encoded (e.g. `openssl rand -base64 32`)')
+    .optional(),
+  MINEWATCH_WEBHOOK_TIMEOUT_MS: positiveInt(15_000),
+  MINEWATCH_WEBHOOK_RETRY_SCALE: z.coerce
+    .number({ error: 'must be a number' })
+    .positive('must be positive')
+    .max(1000, 'must be at most 1000')
+    .default(1),
 });
 
 export type Role = 'api' | 'worker' | 'all';
@@ -64,6 +78,10 @@ export interface AppConfig {
   logLevel: (typeof LOG_LEVELS)[number];
   maxBodyBytes: number;
   correlation: { windowHours: number; pollMs: number };
+  /** Base64 of the 32-byte key that encrypts webhook secrets; unset: see WebhookSecretBox. */
+  encryptionKey: string | undefined;
+  /** `retryScale` multiplies every webhook retry delay (tests use 0.001). */
+  webhooks: { timeoutMs: number; retryScale: number };
 }
 
 export class ConfigError extends Error {
@@ -98,6 +116,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: e.LOG_LEVEL,
     maxBodyBytes: e.MINEWATCH_MAX_BODY_BYTES,
     correlation: { windowHours: e.MINEWATCH_CORRELATION_WINDOW_HOURS, pollMs: e.MINEWATCH_CORRELATION_POLL_MS },
+    encryptionKey: e.MINEWATCH_ENCRYPTION_KEY,
+    webhooks: { timeoutMs: e.MINEWATCH_WEBHOOK_TIMEOUT_MS, retryScale: e.MINEWATCH_WEBHOOK_RETRY_SCALE },
   };
 }
 

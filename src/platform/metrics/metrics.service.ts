@@ -52,6 +52,13 @@ export class MetricsService {
     return this.registry.metrics();
   }
 
+  readonly webhookDeliveries = new Counter({
+    name: 'minewatch_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome (succeeded, http_error, gone, redirect, timeout, network_error, refused, interrupted, internal).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'minewatch_' });
   }
