@@ -36,7 +36,7 @@ const bench: Bench = {
     const db = await createTestDatabase({ migrate: false });
     await runMigrationsLocked(db.url);
     await seed(db.url);
-    const app = await createApp(loadConfig({ MINEWATCH_API_KEY: KEY, LOG_LEVEL: 'silent', MINEWATCH_ROLE: 'api', MINEWATCH_DATA_DIR: '/tmp/minewatch-bench' }), db.url);
+    const app = await createApp(loadConfig({ MINEWATCH_API_KEY: KEY, MINEWATCH_RATE_LIMIT_PER_MINUTE: '0', LOG_LEVEL: 'silent', MINEWATCH_ROLE: 'api', MINEWATCH_DATA_DIR: '/tmp/minewatch-bench' }), db.url);
     await app.listen({ port: 0, host: '127.0.0.1' });
     const appUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
 

@@ -10,6 +10,8 @@ import { ApiKeysService } from '#src/platform/auth/api-keys.service.js';
 import { registerGraphiql } from '#src/platform/graphql/graphiql.js';
 import { ProblemFilter, sendProblem, toProblem } from '#src/platform/errors/problem.filter.js';
 import { MetricsService } from '#src/platform/metrics/metrics.service.js';
+import { registerRateLimit } from '#src/platform/http/rate-limit.js';
+import { DataSource } from 'typeorm';
 import { PRODUCT_VERSION } from '#src/platform/version.js';
 
 /** Builds the Nest application on Fastify; main.ts and the e2e tests both start it this way. */
@@ -83,6 +85,7 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
         .addBearerAuth()
         .build(),
     );
+    await registerRateLimit(app, app.get(DataSource), config.rateLimitPerMinute);
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
     await registerGraphiql(app);
   }

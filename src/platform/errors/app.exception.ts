@@ -33,6 +33,7 @@ export enum CommonErrorCode {
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
   UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
   Unavailable = 'UNAVAILABLE',
+  RateLimited = 'RATE_LIMITED',
 }
 
 const COMMON: Record<CommonErrorCode, { status: number; title: string }> = {
@@ -43,6 +44,7 @@ const COMMON: Record<CommonErrorCode, { status: number; title: string }> = {
   [CommonErrorCode.PayloadTooLarge]: { status: 413, title: 'Payload too large' },
   [CommonErrorCode.UnsupportedMediaType]: { status: 415, title: 'Unsupported media type' },
   [CommonErrorCode.Unavailable]: { status: 503, title: 'Service unavailable' },
+  [CommonErrorCode.RateLimited]: { status: 429, title: 'Too many requests' },
 };
 
 export class CommonException extends AppException {
