@@ -1,4 +1,5 @@
 import { awsParsers } from '#src/connectors/aws/index.js';
+import { azureParsers } from '#src/connectors/azure/index.js';
 import { gcpParsers } from '#src/connectors/gcp/index.js';
 import type { Parser } from '#src/connectors/signal.js';
 import { parseSignals } from '#src/connectors/signals.parser.js';
@@ -8,6 +9,7 @@ export const parsers: Record<string, Parser> = {
   signals: parseSignals,
   ...awsParsers,
   ...gcpParsers,
+  ...azureParsers,
 };
 
 /** Sources whose native form is text (CSV, log lines) rather than JSON. */

@@ -1,0 +1,30 @@
+import { readFixture } from '../support/fixtures.js';
+import type { Scenario } from './scenario.js';
+
+/** Azure scenarios from the real-shaped fixtures in test/fixtures/azure (READMEs name the sources). */
+const SUBSCRIPTION = '6f1d2e3c-4b5a-4978-8a9b-0c1d2e3f4a5b';
+
+/** Defender for Containers sees mining on an AKS node; the node pool's scale set runs hot. */
+export const azureAksMiner: Scenario = {
+  name: 'azure-aks-node-mining',
+  description: 'Defender K8S.NODE_DigitalCurrencyMining on an AKS node pool; Percentage CPU of its scale set near 100 %.',
+  steps: [
+    { source: 'azure.defender', body: readFixture('azure/defender/alerts-list-aks-mining.json') },
+    { source: 'azure.monitor', body: readFixture('azure/monitor/metrics-vmss-percentage-cpu-by-instance.json') },
+  ],
+  campaigns: [{ name: 'AKS miner', account: SUBSCRIPTION, minSeverity: 'HIGH' }],
+};
+
+/** A leaked service principal creates a GPU VM (Activity Log), Defender flags mining on it, CPU pinned. */
+export const azureLeakedPrincipalVm: Scenario = {
+  name: 'azure-leaked-principal-gpu-vm',
+  description: 'Activity Log writes by a leaked service principal, Defender VM_DigitalCurrencyMining (continuous export), Percentage CPU.',
+  steps: [
+    { source: 'azure.activity-log', body: readFixture('azure/activity-log/records-leaked-sp-gpu-and-miner.json') },
+    { source: 'azure.defender', body: readFixture('azure/defender/continuous-export-vm-digital-currency-mining.json') },
+    { source: 'azure.monitor', body: readFixture('azure/monitor/metrics-vm-percentage-cpu-high.json') },
+  ],
+  campaigns: [{ name: 'GPU VM and container group from a leaked principal', account: SUBSCRIPTION, minSeverity: 'HIGH' }],
+};
+
+export const azureScenarios: Scenario[] = [azureAksMiner, azureLeakedPrincipalVm];
