@@ -53,6 +53,7 @@ const envSchema = z.object({
   MINEWATCH_MAX_BODY_BYTES: positiveInt(32 * 1024 * 1024),
   MINEWATCH_CORRELATION_WINDOW_HOURS: positiveInt(72),
   MINEWATCH_CORRELATION_POLL_MS: positiveInt(1000),
+  MINEWATCH_SIGNAL_RETENTION_DAYS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 (keep forever) or more').default(400),
   MINEWATCH_RATE_LIMIT_PER_MINUTE: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 (off) or more').default(1200),
   MINEWATCH_ENCRYPTION_KEY: z
     .string()
@@ -79,6 +80,8 @@ export interface AppConfig {
   logLevel: (typeof LOG_LEVELS)[number];
   maxBodyBytes: number;
   correlation: { windowHours: number; pollMs: number };
+  /** Days a signal that is evidence of no incident is kept; 0 keeps everything. */
+  signalRetentionDays: number;
   /** Requests per API key (or address) per minute, across replicas; 0 turns the limit off. */
   rateLimitPerMinute: number;
   /** Base64 of the 32-byte key that encrypts webhook secrets; unset: see WebhookSecretBox. */
@@ -120,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxBodyBytes: e.MINEWATCH_MAX_BODY_BYTES,
     correlation: { windowHours: e.MINEWATCH_CORRELATION_WINDOW_HOURS, pollMs: e.MINEWATCH_CORRELATION_POLL_MS },
     rateLimitPerMinute: e.MINEWATCH_RATE_LIMIT_PER_MINUTE,
+    signalRetentionDays: e.MINEWATCH_SIGNAL_RETENTION_DAYS,
     encryptionKey: e.MINEWATCH_ENCRYPTION_KEY,
     webhooks: { timeoutMs: e.MINEWATCH_WEBHOOK_TIMEOUT_MS, retryScale: e.MINEWATCH_WEBHOOK_RETRY_SCALE },
   };

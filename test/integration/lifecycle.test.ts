@@ -117,3 +117,25 @@ describe('incident lifecycle and suppression on the real database', () => {
     assert.equal(fresh.relatedIncidentId, old.id);
   });
 });
+
+describe('signal retention', () => {
+  it('deletes old signals that are evidence of nothing, and keeps evidence and recent ones', async () => {
+    const { SignalRetentionService } = await import('#src/modules/signals/signal-retention.service.js');
+    const t = await startTestApp({ MINEWATCH_SIGNAL_RETENTION_DAYS: '30', MINEWATCH_CORRELATION_POLL_MS: '3600000' });
+    try {
+      const ingestion = t.app.get(IngestionService);
+      await ingestion.store([
+        miner('200000000001', 'old-evidence', 'i-ret1', '2026-01-05T10:00:00.000Z'),
+        signal({ sourceId: 'old-noise', kind: 'utilization', accountId: '200000000001', observedAt: '2026-01-05T10:00:00.000Z', observedUntil: '2026-01-05T11:00:00.000Z' }),
+        signal({ sourceId: 'recent-noise', kind: 'utilization', accountId: '200000000001', observedAt: '2026-11-20T10:00:00.000Z', observedUntil: '2026-11-20T11:00:00.000Z' }),
+      ]);
+      await t.app.get(CorrelationService).drain();
+      const deleted = await t.app.get(SignalRetentionService).purge(new Date('2026-11-28T00:00:00.000Z'));
+      assert.equal(deleted, 1);
+      const left = (await t.http.get('/v1/signals?limit=100').set(t.auth).expect(200)).body.items.map((s: { sourceId: string }) => s.sourceId).sort();
+      assert.deepEqual(left, ['old-evidence', 'recent-noise']);
+    } finally {
+      await t.close();
+    }
+  });
+});

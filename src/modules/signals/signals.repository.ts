@@ -212,6 +212,23 @@ export class SignalsRepository {
       .getMany();
   }
 
+  /**
+   * Deletes up to `limit` signals observed before `before` that no incident holds as evidence and
+   * the engine has read; returns how many went. Evidence is kept as long as its incident.
+   */
+  async deleteExpired(before: Date, limit: number): Promise<number> {
+    const rows = (await this.ds.query(
+      `DELETE FROM signals WHERE id IN (
+         SELECT s.id FROM signals s
+         WHERE s.observed_until < $1 AND s.correlated_at IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM incident_evidence e WHERE e.signal_id = s.id)
+         LIMIT $2)
+       RETURNING id`,
+      [before, limit],
+    )) as [unknown[], number] | unknown[];
+    return Array.isArray(rows[0]) ? (rows as [unknown[], number])[1] : rows.length;
+  }
+
   async counts(): Promise<{ total: number; pendingCorrelation: number }> {
     const [row] = (await this.ds.query(
       `SELECT count(*)::int AS total, count(*) FILTER (WHERE correlated_at IS NULL)::int AS pending FROM signals`,
