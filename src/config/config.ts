@@ -54,6 +54,8 @@ const envSchema = z.object({
   MINEWATCH_CORRELATION_WINDOW_HOURS: positiveInt(72),
   MINEWATCH_CORRELATION_POLL_MS: positiveInt(1000),
   MINEWATCH_SIGNAL_RETENTION_DAYS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 (keep forever) or more').default(400),
+  MINEWATCH_PUBSUB_AUDIENCE: z.string().min(1).optional(),
+  MINEWATCH_SNS_VERIFY: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
   MINEWATCH_RATE_LIMIT_PER_MINUTE: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 (off) or more').default(1200),
   MINEWATCH_ENCRYPTION_KEY: z
     .string()
@@ -80,6 +82,10 @@ export interface AppConfig {
   logLevel: (typeof LOG_LEVELS)[number];
   maxBodyBytes: number;
   correlation: { windowHours: number; pollMs: number };
+  /** When set, Pub/Sub push envelopes must carry a Google OIDC token for this audience. */
+  pubsubAudience: string | undefined;
+  /** Verify the signature of SNS envelopes (and confirm subscriptions only when it holds). */
+  snsVerify: boolean;
   /** Days a signal that is evidence of no incident is kept; 0 keeps everything. */
   signalRetentionDays: number;
   /** Requests per API key (or address) per minute, across replicas; 0 turns the limit off. */
@@ -124,6 +130,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     correlation: { windowHours: e.MINEWATCH_CORRELATION_WINDOW_HOURS, pollMs: e.MINEWATCH_CORRELATION_POLL_MS },
     rateLimitPerMinute: e.MINEWATCH_RATE_LIMIT_PER_MINUTE,
     signalRetentionDays: e.MINEWATCH_SIGNAL_RETENTION_DAYS,
+    snsVerify: e.MINEWATCH_SNS_VERIFY === 'true',
+    pubsubAudience: e.MINEWATCH_PUBSUB_AUDIENCE,
     encryptionKey: e.MINEWATCH_ENCRYPTION_KEY,
     webhooks: { timeoutMs: e.MINEWATCH_WEBHOOK_TIMEOUT_MS, retryScale: e.MINEWATCH_WEBHOOK_RETRY_SCALE },
   };

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
  * "Leaked access key, GPU fleet in four regions": payloads exactly as AWS delivers them, in the
  * order they would reach MineWatch. CloudTrail S3 log files arrive within minutes, GuardDuty
  * findings (GetFindings responses and EventBridge events) within the hour, CloudWatch metrics as
- * they are polled, and the Cost Anomaly Detection alert (SNS HTTP notification) a day later.
+ * they are polled, and the Cost Anomaly Detection alert (its SNS message) a day later.
  * Deterministic: ids are derived from names, so re-sending the scenario changes nothing.
  */
 
@@ -312,7 +312,7 @@ function cloudWatch(instances: Instance[]): ScenarioPayload[] {
   });
 }
 
-/** The Cost Anomaly Detection alert, inside the SNS HTTP notification envelope that an SNS subscription posts. */
+/** The Cost Anomaly Detection alert: the SNS message AWS publishes for it. */
 function costAnomaly(): ScenarioPayload {
   const regions = Object.entries(SCENARIO.regions);
   const total = Math.round((SCENARIO.actualSpend - SCENARIO.expectedSpend) * 100) / 100;
@@ -345,20 +345,9 @@ function costAnomaly(): ScenarioPayload {
     subscriptionId: uuid('subscription/alerts'),
     subscriptionName: 'daily-anomaly-alerts',
   };
-  const envelope = {
-    Type: 'Notification',
-    MessageId: uuid('sns/anomaly'),
-    TopicArn: `arn:aws:sns:us-east-1:${SCENARIO.accountId}:cost-anomaly-alerts`,
-    Subject: 'AWS Cost Anomaly Detection Alert',
-    Message: JSON.stringify(message),
-    Timestamp: '2026-11-22T07:12:44.518Z',
-    SignatureVersion: '1',
-    Signature: Buffer.from(hex('signature', 64)).toString('base64'),
-    SigningCertURL: 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem',
-    UnsubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:us-east-1:${SCENARIO.accountId}:cost-anomaly-alerts:${uuid('sub')}`,
-  };
-  // SNS posts with Content-Type text/plain.
-  return { source: 'aws.cost-anomaly', contentType: 'text/plain; charset=UTF-8', description: `Cost Anomaly Detection alert via SNS (impact $${total})`, body: JSON.stringify(envelope) };
+  // An SNS subscription would post the envelope, signed by AWS; the demo cannot sign as AWS, so it
+  // sends the message as a forwarder (an SQS consumer, a Lambda) would: the envelope's Message.
+  return { source: 'aws.cost-anomaly', contentType: 'application/json', description: `Cost Anomaly Detection alert (impact $${total})`, body: message };
 }
 
 export function leakedKeyScenario(): ScenarioPayload[] {

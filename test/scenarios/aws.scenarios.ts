@@ -12,7 +12,7 @@ import {
 } from './builders/aws.js';
 import type { Scenario } from './scenario.js';
 
-const sns = (body: string) => ({ source: 'aws.cost-anomaly', contentType: 'text/plain; charset=UTF-8', body });
+const sns = (body: string) => ({ source: 'aws.cost-anomaly', contentType: 'application/json', body });
 
 export const leakedKeyGpuFleet: Scenario = {
   name: 'aws-leaked-key-gpu-fleet',

@@ -1,6 +1,8 @@
-import { Body, Controller, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Options, Param, Post, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { RequireScope } from '#src/platform/auth/auth.decorators.js';
+import { Public, RequireScope } from '#src/platform/auth/auth.decorators.js';
+import { PushChannelsService } from '#src/modules/ingestion/push/push-channels.service.js';
 import { IngestionService } from '#src/modules/ingestion/ingestion.service.js';
 
 class IngestResultDto {
@@ -15,7 +17,10 @@ class IngestResultDto {
 @ApiBearerAuth()
 @Controller('v1/ingest')
 export class IngestionController {
-  constructor(private readonly ingestion: IngestionService) {}
+  constructor(
+    private readonly ingestion: IngestionService,
+    private readonly push: PushChannelsService,
+  ) {}
 
   @Post(':source')
   @HttpCode(200)
@@ -29,12 +34,33 @@ export class IngestionController {
   @ApiConsumes('application/json', 'application/x-ndjson', 'text/plain', 'text/csv')
   @ApiBody({ schema: { description: 'Native payload of the source' } })
   @ApiOkResponse({ type: IngestResultDto })
-  ingest(
+  async ingest(
     @Param('source') source: string,
     @Body() body: unknown,
-    @Headers('content-type') contentType: string | undefined,
+    @Headers() headers: Record<string, string | string[] | undefined>,
     @Query() query: Record<string, string | undefined>,
-  ): Promise<IngestResultDto> {
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<IngestResultDto | unknown> {
+    const handshake = await this.push.handshake(headers, body);
+    if (handshake) {
+      void reply.status(handshake.status);
+      return handshake.body;
+    }
+    const contentType = typeof headers['content-type'] === 'string' ? headers['content-type'] : undefined;
     return this.ingestion.ingest(source, body, contentType, query);
+  }
+
+  @Options(':source')
+  @HttpCode(200)
+  @Public()
+  @ApiOperation({ summary: 'CloudEvents webhook validation (Event Grid with the CloudEvents schema): echoes WebHook-Request-Origin' })
+  validate(@Headers() headers: Record<string, string | string[] | undefined>, @Res({ passthrough: true }) reply: FastifyReply): string {
+    const answer = this.push.abuseProtection(headers);
+    if (!answer) {
+      void reply.status(400);
+      return '';
+    }
+    void reply.headers(answer.headers ?? {});
+    return '';
   }
 }

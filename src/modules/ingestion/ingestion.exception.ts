@@ -5,6 +5,7 @@ export enum IngestionErrorCode {
   InvalidPayload = 'INVALID_PAYLOAD',
   MalformedBody = 'MALFORMED_BODY',
   UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
+  UnverifiedPush = 'UNVERIFIED_PUSH',
 }
 
 const META: Record<IngestionErrorCode, { status: number; title: string }> = {
@@ -12,6 +13,7 @@ const META: Record<IngestionErrorCode, { status: number; title: string }> = {
   [IngestionErrorCode.InvalidPayload]: { status: 400, title: 'Invalid payload' },
   [IngestionErrorCode.MalformedBody]: { status: 400, title: 'Malformed body' },
   [IngestionErrorCode.UnsupportedMediaType]: { status: 415, title: 'Unsupported media type' },
+  [IngestionErrorCode.UnverifiedPush]: { status: 403, title: 'Push message not verified' },
 };
 
 export class IngestionException extends AppException {

@@ -24,7 +24,7 @@ const POLL_MS = 1000;
 export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(WebhookDispatcher.name);
   private readonly pump = new Pump(
-    () => this.drain().then(() => undefined),
+    () => this.drain(0).then(() => undefined),
     (error) => this.logger.error({ err: error }, 'webhook fan-out failed; the events stay in the outbox and are retried'),
   );
   private listener: pg.Client | null = null;
@@ -61,13 +61,22 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
     await this.listener?.end().catch(() => undefined);
   }
 
-  /** Fans out everything committed so far; returns how many deliveries it created. */
-  async drain(): Promise<number> {
+  /**
+   * Fans out everything committed so far; returns how many deliveries it created. Committed events
+   * that still wait for an older transaction elsewhere on the server to end are waited for (up to
+   * `waitMs`), so "so far" holds even while other work runs on the same PostgreSQL.
+   */
+  async drain(waitMs = 10_000): Promise<number> {
     let total = 0;
+    const deadline = Date.now() + waitMs;
     for (;;) {
       const batch = await this.fanOutBatch();
-      if (batch === null) return total;
-      total += batch;
+      if (batch !== null) {
+        total += batch;
+        continue;
+      }
+      if (Date.now() > deadline || !(await this.repo.heldBack(await this.repo.cursor()))) return total;
+      await new Promise((r) => setTimeout(r, 20));
     }
   }
 

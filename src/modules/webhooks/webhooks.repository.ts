@@ -185,6 +185,22 @@ export class WebhooksRepository {
     );
   }
 
+  /** Whether committed rows after the cursor wait only for an older transaction elsewhere to end. */
+  async heldBack(after: OutboxCursor): Promise<boolean> {
+    const [row] = (await this.ds.query(
+      `SELECT EXISTS (SELECT 1 FROM incident_events e WHERE (e.tx_id, e.id) > ($1::xid8, $2::bigint)) AS held`,
+      [after.lastTxId, after.lastEventId],
+    )) as [{ held: boolean }];
+    return row.held;
+  }
+
+  async cursor(): Promise<OutboxCursor> {
+    const [row] = (await this.ds.query(
+      `SELECT last_tx_id::text AS "lastTxId", last_event_id::text AS "lastEventId" FROM webhook_outbox_cursor WHERE id = 1`,
+    )) as OutboxCursor[];
+    return row!;
+  }
+
   /** Committed timeline rows of the given types at or after `since`, oldest first (replay). */
   async eventsSince(since: Date, types: string[], afterId: string, limit: number): Promise<OutboxEvent[]> {
     return this.ds.query(

@@ -9,6 +9,33 @@ import { CommonErrorCode, CommonException } from '#src/platform/errors/app.excep
 
 export type AuthedRequest = FastifyRequest & { apiKey?: AuthenticatedKey };
 
+/**
+ * The key a request presents. Push channels cannot always send a bearer token: SNS HTTP(S)
+ * subscriptions carry credentials only as basic auth in the endpoint URL, and Pub/Sub push uses
+ * the Authorization header for its own OIDC token, so ingest routes also take the key as the basic
+ * auth password or as `?key=` (request logs never include the query string).
+ */
+function presentedKey(request: AuthedRequest): string | null {
+  const header = request.headers?.authorization;
+  if (typeof header === 'string') {
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+    if (bearer && bearer.startsWith('mwk_')) return bearer;
+    const basic = /^Basic\s+(\S+)\s*$/i.exec(header)?.[1];
+    if (basic) {
+      const decoded = Buffer.from(basic, 'base64').toString('utf8');
+      const password = decoded.slice(decoded.indexOf(':') + 1);
+      if (password) return password;
+    }
+  }
+  const url = request.url ?? '';
+  if (url.startsWith('/v1/ingest/')) {
+    const fromQuery = new URLSearchParams(url.slice(url.indexOf('?') + 1)).get('key');
+    if (url.includes('?') && fromQuery) return fromQuery;
+  }
+  if (typeof header === 'string') return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? null;
+  return null;
+}
+
 /** Applied globally: every route and resolver is closed unless it declares @Public or a scope. */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -44,14 +71,13 @@ export class ApiKeyGuard implements CanActivate {
 
   async authenticate(request: AuthedRequest): Promise<AuthenticatedKey> {
     if (request.apiKey) return request.apiKey;
-    const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match?.[1]) {
+    const presented = presentedKey(request);
+    if (!presented) {
       throw new CommonException(CommonErrorCode.Unauthenticated, 'Send an API key as "Authorization: Bearer <key>".', undefined, {
         'www-authenticate': 'Bearer realm="minewatch"',
       });
     }
-    const key = await this.keys.authenticate(match[1]);
+    const key = await this.keys.authenticate(presented);
     if (!key) {
       throw new CommonException(CommonErrorCode.Unauthenticated, 'The API key is unknown or revoked.', undefined, {
         'www-authenticate': 'Bearer realm="minewatch", error="invalid_token"',

@@ -30,7 +30,8 @@ const HTTP_CODES: Record<number, { code: string; title: string }> = {
 
 /** Turns any error into RFC 9457 problem+json. 5xx details stay in the log, never in the reply. */
 export function toProblem(error: unknown, url?: string, requestId?: string): Problem {
-  const base = { instance: url, requestId };
+  // The path only: a query string may carry a key (push channels send `?key=`).
+  const base = { instance: url?.split('?')[0], requestId };
   if (error instanceof AppException) {
     return {
       type: `urn:minewatch:problem:${error.code.toLowerCase()}`,

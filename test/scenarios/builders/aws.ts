@@ -199,7 +199,11 @@ export function cpuEnvelope(o: { account: string; region: string; start: string;
   };
 }
 
-/** The Cost Anomaly Detection SNS message, inside the SNS HTTP notification envelope (posted as text/plain). */
+/**
+ * The Cost Anomaly Detection SNS message as a forwarder posts it. (A direct SNS subscription posts
+ * it inside the signed HTTP envelope; scenarios cannot sign as AWS, and the envelope itself is
+ * covered by the parser's fixtures and the push-channel tests.)
+ */
 export function costAnomalySns(o: {
   account: string;
   day: string;
@@ -226,16 +230,5 @@ export function costAnomalySns(o: {
     subscriptionId: uuid(`subscription/${o.account}`),
     subscriptionName: 'daily-anomaly-alerts',
   };
-  return JSON.stringify({
-    Type: 'Notification',
-    MessageId: uuid(`sns/${anomalyId}`),
-    TopicArn: `arn:aws:sns:us-east-1:${o.account}:cost-anomaly-alerts`,
-    Subject: 'AWS Cost Anomaly Detection Alert',
-    Message: JSON.stringify(message),
-    Timestamp: `${o.endDay ?? o.day}T08:00:00.000Z`,
-    SignatureVersion: '1',
-    Signature: Buffer.from(hex(anomalyId, 64)).toString('base64'),
-    SigningCertURL: 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem',
-    UnsubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:us-east-1:${o.account}:cost-anomaly-alerts:${uuid('sub')}`,
-  });
+  return JSON.stringify(message);
 }
