@@ -14,7 +14,7 @@ describe('correlation scenario suite', () => {
     for (const c of e.results.flatMap((r) => r.campaigns)) {
       if (c.costError !== null) assert.ok(c.costError <= 0.1, `${c.campaign.name}: cost ${c.cost} vs ${c.campaign.cost}\n${detail}`);
     }
-    assert.ok(scenarios.length >= 8);
+    assert.ok(scenarios.length >= 15, `${scenarios.length} scenarios`);
   });
 });
 

@@ -190,4 +190,26 @@ export const loadTest: Scenario = (() => {
   };
 })();
 
-export const awsScenarios: Scenario[] = [leakedKeyGpuFleet, lambdaMiner, twoCampaigns, lateCostData, mlTrainingLookalike, seasonalPeak, portProbeWithCostSpike, loadTest];
+/** A miner container on EKS: GuardDuty Runtime Monitoring sees its pool lookups; the node group's EC2 spend jumps. */
+export const eksMinerContainer: Scenario = (() => {
+  const account = '121212121212';
+  const eks = { cluster: 'payments-prod', namespace: 'default', pod: 'redis-cache-7d9f8b6c5-x2kqp', image: 'docker.io/kinsing/redis-miner:latest' };
+  const at = '2026-11-16T02:20:00.000Z';
+  return {
+    name: 'aws-eks-miner-container',
+    description: 'A compromised pod on EKS runs a miner; GuardDuty CryptoCurrency:Runtime/BitcoinTool.B!DNS twice; EC2 spend for the node group spikes.',
+    steps: [
+      {
+        source: 'aws.guardduty',
+        body: [
+          guardDutyFinding({ account, region: 'eu-west-1', type: 'CryptoCurrency:Runtime/BitcoinTool.B!DNS', severity: 8, at, eks, domain: 'xmr.2miners.com' }),
+          guardDutyFinding({ account, region: 'eu-west-1', type: 'Impact:Runtime/CryptoMinerExecuted', severity: 8, at: plusMinutes(at, 3), eks }),
+        ],
+      },
+      sns(costAnomalySns({ account, day: '2026-11-16', service: 'Amazon Elastic Compute Cloud - Compute', region: 'eu-west-1', usageType: 'EU-BoxUsage:c6i.8xlarge', expected: 210, actual: 1530 })),
+    ],
+    campaigns: [{ name: 'EKS miner pod', account, minSeverity: 'HIGH', cost: 1320 }],
+  };
+})();
+
+export const awsScenarios: Scenario[] = [leakedKeyGpuFleet, lambdaMiner, eksMinerContainer, twoCampaigns, lateCostData, mlTrainingLookalike, seasonalPeak, portProbeWithCostSpike, loadTest];

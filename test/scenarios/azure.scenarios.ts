@@ -27,4 +27,15 @@ export const azureLeakedPrincipalVm: Scenario = {
   campaigns: [{ name: 'GPU VM and container group from a leaked principal', account: SUBSCRIPTION, minSeverity: 'HIGH' }],
 };
 
-export const azureScenarios: Scenario[] = [azureAksMiner, azureLeakedPrincipalVm];
+/** Look-alike: a GPU VM written by the usual automation and running hot, with no Defender alert. */
+export const azureGpuWorkloadLookalike: Scenario = {
+  name: 'azure-gpu-workload-lookalike',
+  description: 'Activity Log write of a GPU VM and Percentage CPU near 100 %, without any Defender alert.',
+  steps: [
+    { source: 'azure.activity-log', body: readFixture('azure/activity-log/rest-list-gpu-vm-write.json') },
+    { source: 'azure.monitor', body: readFixture('azure/monitor/metrics-vm-percentage-cpu-high.json') },
+  ],
+  campaigns: [],
+};
+
+export const azureScenarios: Scenario[] = [azureAksMiner, azureLeakedPrincipalVm, azureGpuWorkloadLookalike];

@@ -33,15 +33,20 @@ export const gcpVmHashMatch: Scenario = (() => {
   };
 })();
 
-/** Cloud Run: a job deployed with a miner image, flagged by Cloud Run threat detection. */
-export const gcpCloudRunMiner: Scenario = {
-  name: 'gcp-cloud-run-miner',
-  description: 'A Cloud Run job runs xmrig (audit log via Pub/Sub push) and SCC reports the Cloud Run cryptomining finding.',
-  steps: [
-    { source: 'gcp.audit-log', body: readFixture('gcp/audit-log/pubsub-push-cloud-run-xmrig.json') },
-    { source: 'gcp.scc', body: readFixture('gcp/scc/list-findings-v2-cloud-run-and-gke.json') },
-  ],
-  campaigns: [],
+/** One project hit twice: a Cloud Run service with a miner image and a GKE cluster talking to a pool. */
+export const gcpCloudRunAndGke: Scenario = {
+  name: 'gcp-cloud-run-and-gke',
+  description: 'SCC: Execution: Cryptomining Docker Image on Cloud Run and Malware: Cryptomining Bad IP on GKE, same project, same hour.',
+  steps: [{ source: 'gcp.scc', body: readFixture('gcp/scc/list-findings-v2-cloud-run-and-gke.json') }],
+  campaigns: [{ name: 'Cloud Run and GKE miners', account: 'acme-batch-prod', minSeverity: 'HIGH' }],
 };
 
-export const gcpScenarios: Scenario[] = [gcpVmHashMatch];
+/** A miner deployed as a Cloud Run service (audit log delivered by Pub/Sub push): the command line names xmrig. */
+export const gcpCloudRunDeploy: Scenario = {
+  name: 'gcp-cloud-run-xmrig-deploy',
+  description: 'A Cloud Run deploy whose container runs xmrig, seen in the audit log alone (no SCC finding yet): the command line is the detection.',
+  steps: [{ source: 'gcp.audit-log', body: readFixture('gcp/audit-log/pubsub-push-cloud-run-xmrig.json') }],
+  campaigns: [{ name: 'xmrig on Cloud Run', account: PROJECT, minSeverity: 'MEDIUM' }],
+};
+
+export const gcpScenarios: Scenario[] = [gcpVmHashMatch, gcpCloudRunAndGke, gcpCloudRunDeploy];

@@ -1,5 +1,6 @@
 import type { ResourceRef } from '#src/connectors/signal.js';
 import type { Link, SignalView } from '#src/modules/correlation/correlation.types.js';
+import { opensIncident } from '#src/modules/correlation/rules/mining-finding.rule.js';
 import type { AttackVector, IncidentSeverity, IncidentSummary } from '#src/modules/incidents/incident.entity.js';
 
 export interface EvidenceItem {
@@ -135,7 +136,7 @@ function recommendations(
 
 export function assess(evidence: EvidenceItem[]): Assessment {
   const signals = evidence.map((e) => e.signal);
-  const hasMiningFinding = signals.some((s) => s.mining && s.kind === 'security_finding');
+  const hasMiningFinding = signals.some(opensIncident);
 
   const byId = new Map<string, ResourceRef>();
   for (const s of signals) {

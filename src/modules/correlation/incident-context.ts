@@ -33,7 +33,7 @@ export function extendContext(ctx: IncidentContext, s: SignalView): IncidentCont
   const window = s.kind === 'cost_anomaly' ? ctx.costWindow : ctx.window;
   if (s.observedAt < window.from) window.from = s.observedAt;
   if (s.observedUntil > window.to) window.to = s.observedUntil;
-  if (s.mining && s.kind === 'security_finding') ctx.hasMiningFinding = true;
+  if (s.mining && s.kind !== 'cost_anomaly' && s.kind !== 'utilization') ctx.hasMiningFinding = true;
   for (const r of s.resources) {
     ctx.resourceKeys.add(resourceKey(r.provider, r.id));
     if (r.instanceType) ctx.instanceFamilies.add(familyOf(r.instanceType));

@@ -116,13 +116,34 @@ export function guardDutyFinding(o: {
   lastSeen?: string;
   instance?: { id: string; type: string };
   lambdaArn?: string;
+  eks?: { cluster: string; namespace: string; pod: string; image: string };
   domain?: string;
   count?: number;
   title?: string;
 }) {
-  const id = hex(`finding/${o.account}/${o.type}/${o.instance?.id ?? o.lambdaArn}/${o.at}`, 32);
+  const id = hex(`finding/${o.account}/${o.type}/${o.instance?.id ?? o.lambdaArn ?? o.eks?.pod}/${o.at}`, 32);
   const detector = hex(`detector/${o.account}/${o.region}`, 32);
-  const resource = o.lambdaArn
+  const resource = o.eks
+    ? {
+        resourceType: 'EKSCluster',
+        eksClusterDetails: {
+          name: o.eks.cluster,
+          arn: `arn:aws:eks:${o.region}:${o.account}:cluster/${o.eks.cluster}`,
+          vpcId: `vpc-0${hex(`vpc/${o.account}`, 16)}`,
+          status: 'ACTIVE',
+          createdAt: o.at,
+        },
+        kubernetesDetails: {
+          kubernetesWorkloadDetails: {
+            name: o.eks.pod,
+            type: 'pods',
+            uid: uuid(`pod/${o.eks.pod}`),
+            namespace: o.eks.namespace,
+            containers: [{ name: o.eks.pod.split('-')[0], image: o.eks.image, imagePrefix: o.eks.image.split(':')[0] }],
+          },
+        },
+      }
+    : o.lambdaArn
     ? {
         resourceType: 'Lambda',
         lambdaDetails: {
@@ -152,7 +173,7 @@ export function guardDutyFinding(o: {
     accountId: o.account,
     arn: `arn:aws:guardduty:${o.region}:${o.account}:detector/${detector}/finding/${id}`,
     createdAt: o.at,
-    description: o.title ?? `${o.type} on ${o.instance?.id ?? o.lambdaArn}.`,
+    description: o.title ?? `${o.type} on ${o.instance?.id ?? o.lambdaArn ?? o.eks?.cluster}.`,
     id,
     partition: 'aws',
     region: o.region,

@@ -3,9 +3,13 @@ import { resourceKey } from '#src/modules/correlation/link-keys.js';
 
 export const MINING_FINDING_WEIGHT = 0.6;
 
-/** A security finding the taxonomy calls mining opens an incident on its own. */
+/**
+ * A mining detection opens an incident on its own: a finding the taxonomy calls mining, a miner
+ * pod, a stratum connection or pool lookup, or a deployment whose image or command names a miner.
+ * Cost and utilization are never detections, however high.
+ */
 export function opensIncident(s: SignalView): boolean {
-  return s.mining && (s.kind === 'security_finding' || s.kind === 'workload' || s.kind === 'network');
+  return s.mining && s.kind !== 'cost_anomaly' && s.kind !== 'utilization';
 }
 
 export function miningFindingReason(s: SignalView): string {
