@@ -20,6 +20,8 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
     bodyLimit: config.maxBodyBytes,
     // Redirects are never followed by our clients; keep request ids from a proxy when present.
     requestIdHeader: 'x-request-id',
+    // Bounded, but long enough for a large cost export to stream in (1 GB at 10 MB/s is 100 s).
+    requestTimeout: 300_000,
     genReqId: () => randomUUID(),
     trustProxy: false,
   });

@@ -143,6 +143,7 @@ describe('the API surface', () => {
     const metrics = await t.http.get('/metrics').set(t.auth).expect(200);
     assert.match(metrics.text, /minewatch_ingest_items_total\{source="signals",outcome="accepted"\} 4/);
     assert.match(metrics.text, /minewatch_signals_pending_correlation 0/);
+    assert.match(metrics.text, /minewatch_queue_jobs\{queue="signals-retention",state="queued"\}/);
     assert.match(metrics.text, /minewatch_http_request_duration_seconds_count\{method="GET",route="\/v1\/cost-impact",status="200"\}/);
   });
 });
@@ -181,5 +182,29 @@ describe('GraphQL limits', () => {
   it('answers a page of incidents with evidence and timeline in one request', async () => {
     const res = await gql('{ incidents(first: 100) { totalCount edges { node { id evidence { rule } timeline { type } } } } }').expect(200);
     assert.equal(res.body.errors, undefined);
+  });
+});
+
+describe('GraphQL signals and webhooks queries', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp();
+  });
+  after(async () => t.close());
+
+  it('pages signals with a filter and lists webhooks for admins only', async () => {
+    const items = Array.from({ length: 3 }, (_, i) => ({ sourceId: `g-${i}`, kind: 'utilization', provider: 'azure', accountId: 'sub-1', observedAt: `2026-11-2${i}T10:00:00Z`, title: 'cpu' }));
+    await t.http.post('/v1/ingest/signals').set(t.auth).send(items).expect(200);
+    const q = (after?: string) => `{ signals(first: 2, filter: { provider: "azure" }${after ? `, after: "${after}"` : ''}) { edges { node { sourceId } } pageInfo { hasNextPage endCursor } } }`;
+    const p1 = (await t.http.post('/graphql').set(t.auth).send({ query: q() }).expect(200)).body.data.signals;
+    assert.deepEqual(p1.edges.map((e: { node: { sourceId: string } }) => e.node.sourceId), ['g-2', 'g-1']);
+    assert.equal(p1.pageInfo.hasNextPage, true);
+    const p2 = (await t.http.post('/graphql').set(t.auth).send({ query: q(p1.pageInfo.endCursor) }).expect(200)).body.data.signals;
+    assert.deepEqual(p2.edges.map((e: { node: { sourceId: string } }) => e.node.sourceId), ['g-0']);
+    const reader = await t.keyWith(['incidents:read']);
+    const denied = await t.http.post('/graphql').set('authorization', `Bearer ${reader}`).send({ query: '{ webhooks { id url } }' });
+    assert.equal(denied.body.errors[0].extensions.code, 'FORBIDDEN');
+    const listed = await t.http.post('/graphql').set(t.auth).send({ query: '{ webhooks { id url status } }' }).expect(200);
+    assert.deepEqual(listed.body.data.webhooks, []);
   });
 });

@@ -7,6 +7,7 @@ import { CommonErrorCode, CommonException } from '#src/platform/errors/app.excep
 import { parseQuery } from '#src/platform/http/query.js';
 import { toSignalModel } from '#src/modules/incidents/incident.mapper.js';
 import { SignalModel, SignalPageDto } from '#src/modules/incidents/incident.model.js';
+import { decodeSignalCursor, encodeSignalCursor } from '#src/modules/signals/signal-cursor.js';
 import { SignalsRepository } from '#src/modules/signals/signals.repository.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -23,21 +24,6 @@ const signalQuery = z.object({
   limit: z.coerce.number({ error: 'must be a number' }).int().min(1, 'must be 1 to 100').max(100, 'must be 1 to 100').default(50),
   cursor: z.string().min(1).optional(),
 });
-
-function encode(s: { observedAt: Date; id: string }): string {
-  return Buffer.from(JSON.stringify([s.observedAt.toISOString(), s.id])).toString('base64url');
-}
-
-function decode(cursor: string): { observedAt: Date; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const observedAt = new Date(at);
-    if (Number.isNaN(observedAt.getTime()) || !UUID.test(id)) throw new Error('bad cursor');
-    return { observedAt, id };
-  } catch {
-    throw new CommonException(CommonErrorCode.BadRequest, 'The cursor is not one this API returned.', [{ field: 'cursor', message: 'invalid cursor' }]);
-  }
-}
 
 @ApiTags('signals')
 @ApiBearerAuth()
@@ -60,9 +46,9 @@ export class SignalsController {
   @ApiOkResponse({ type: SignalPageDto })
   async list(@Query() query: unknown): Promise<SignalPageDto> {
     const q = parseQuery(signalQuery, query);
-    const rows = await this.signals.list({ ...q, limit: q.limit + 1, after: q.cursor ? decode(q.cursor) : undefined });
+    const rows = await this.signals.list({ ...q, limit: q.limit + 1, after: q.cursor ? decodeSignalCursor(q.cursor) : undefined });
     const items = rows.slice(0, q.limit);
-    return { items: items.map(toSignalModel), nextCursor: rows.length > q.limit ? encode(items[items.length - 1]!) : null };
+    return { items: items.map(toSignalModel), nextCursor: rows.length > q.limit ? encodeSignalCursor(items[items.length - 1]!) : null };
   }
 
   @Get(':id')

@@ -1,3 +1,4 @@
+import { Field, ID, ObjectType } from '@nestjs/graphql';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { PROVIDERS } from '#src/connectors/signal.js';
 import { INCIDENT_SEVERITIES } from '#src/modules/incidents/incident.entity.js';
@@ -23,28 +24,33 @@ export class ReplayDto {
   @ApiProperty({ type: String, format: 'date-time', description: 'Resend every matching incident event since this time' }) since!: string;
 }
 
+@ObjectType('WebhookEndpointEvent')
 export class WebhookEndpointEventModel {
+  @Field()
   @ApiProperty({ example: 'webhook.disabled', description: 'webhook.created, webhook.secret_rotated, webhook.disabled, webhook.enabled' })
   type!: string;
-  @ApiProperty({ type: String, format: 'date-time' }) at!: Date;
-  @ApiProperty({ type: String, nullable: true }) detail!: string | null;
+  @Field(() => Date) @ApiProperty({ type: String, format: 'date-time' }) at!: Date;
+  @Field(() => String, { nullable: true }) @ApiProperty({ type: String, nullable: true }) detail!: string | null;
 }
 
+/** One class for GraphQL and OpenAPI, as incident.model.ts does; secrets are never fields. */
+@ObjectType('Webhook')
 export class WebhookModel {
-  @ApiProperty() id!: string;
-  @ApiProperty() url!: string;
-  @ApiProperty({ enum: WEBHOOK_EVENT_TYPES, isArray: true }) eventTypes!: string[];
-  @ApiProperty({ enum: INCIDENT_SEVERITIES, nullable: true }) minSeverity!: string | null;
-  @ApiProperty({ enum: PROVIDERS, isArray: true, description: 'Empty: every provider' }) providers!: string[];
-  @ApiProperty({ enum: ['active', 'disabled'] }) status!: string;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) disabledAt!: Date | null;
-  @ApiProperty({ type: String, nullable: true, example: 'the receiver answered 410 Gone' }) disabledReason!: string | null;
+  @Field(() => ID) @ApiProperty() id!: string;
+  @Field() @ApiProperty() url!: string;
+  @Field(() => [String]) @ApiProperty({ enum: WEBHOOK_EVENT_TYPES, isArray: true }) eventTypes!: string[];
+  @Field(() => String, { nullable: true }) @ApiProperty({ enum: INCIDENT_SEVERITIES, nullable: true }) minSeverity!: string | null;
+  @Field(() => [String]) @ApiProperty({ enum: PROVIDERS, isArray: true, description: 'Empty: every provider' }) providers!: string[];
+  @Field() @ApiProperty({ enum: ['active', 'disabled'] }) status!: string;
+  @Field(() => Date, { nullable: true }) @ApiProperty({ type: String, format: 'date-time', nullable: true }) disabledAt!: Date | null;
+  @Field(() => String, { nullable: true }) @ApiProperty({ type: String, nullable: true, example: 'the receiver answered 410 Gone' }) disabledReason!: string | null;
   @ApiProperty({
     type: String,
     format: 'date-time',
     nullable: true,
     description: 'Failing without a success since; five days of it disables the endpoint',
   })
+  @Field(() => Date, { nullable: true })
   failingSince!: Date | null;
   @ApiProperty({
     type: String,
@@ -52,9 +58,10 @@ export class WebhookModel {
     nullable: true,
     description: 'Until then the previous secret signs beside the current one',
   })
+  @Field(() => Date, { nullable: true })
   previousSecretExpiresAt!: Date | null;
-  @ApiProperty({ type: String, format: 'date-time' }) createdAt!: Date;
-  @ApiProperty({ type: String, format: 'date-time' }) updatedAt!: Date;
+  @Field(() => Date) @ApiProperty({ type: String, format: 'date-time' }) createdAt!: Date;
+  @Field(() => Date) @ApiProperty({ type: String, format: 'date-time' }) updatedAt!: Date;
   @ApiPropertyOptional({ type: [WebhookEndpointEventModel], description: 'Newest first; on the single-webhook endpoint' })
   events?: WebhookEndpointEventModel[];
 }

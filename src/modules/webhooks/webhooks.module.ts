@@ -10,6 +10,7 @@ import { WebhookSecrets } from '#src/modules/webhooks/webhook-secrets.js';
 import { WebhookSender } from '#src/modules/webhooks/webhook-sender.js';
 import { WebhooksController } from '#src/modules/webhooks/webhooks.controller.js';
 import { WebhooksRepository } from '#src/modules/webhooks/webhooks.repository.js';
+import { WebhooksResolver } from '#src/modules/webhooks/webhooks.resolver.js';
 import { WebhooksService } from '#src/modules/webhooks/webhooks.service.js';
 
 /**
@@ -24,6 +25,8 @@ export class WebhooksModule {
       imports: [IncidentsModule],
       controllers: role === 'worker' ? [] : [WebhooksController],
       providers: [
+        // The resolver only where GraphQL is served.
+        ...(role === 'worker' ? [] : [WebhooksResolver]),
         WebhooksRepository,
         WebhooksService,
         WebhookSecrets,

@@ -33,6 +33,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly queueDepth = new Gauge({
+    name: 'minewatch_queue_jobs',
+    help: 'Jobs in the PostgreSQL job queue (pg-boss) by queue and state (queued, active, deferred).',
+    labelNames: ['queue', 'state'] as const,
+    registers: [this.registry],
+  });
+
   /** Set by whoever can count them (the signals repository), read at scrape time. */
   readonly pendingCorrelation = new Gauge({
     name: 'minewatch_signals_pending_correlation',

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { type Job, PgBoss, type Queue, type SendOptions, type WorkOptions } from 'pg-boss';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '#src/config/config.js';
+import { MetricsService } from '#src/platform/metrics/metrics.service.js';
 
 export type { Job };
 
@@ -21,7 +22,18 @@ export class QueueService implements OnApplicationShutdown {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    // Only a process that started the queue reports it: a scrape never installs pg-boss.
+    metrics.onScrape(async () => {
+      if (!this.boss) return;
+      for (const q of await this.boss.getQueues()) {
+        metrics.queueDepth.set({ queue: q.name, state: 'queued' }, q.queuedCount);
+        metrics.queueDepth.set({ queue: q.name, state: 'active' }, q.activeCount);
+        metrics.queueDepth.set({ queue: q.name, state: 'deferred' }, q.deferredCount);
+      }
+    });
+  }
 
   /** Workers run only in the `worker` and `all` roles. */
   get runsWorkers(): boolean {
