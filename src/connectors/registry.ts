@@ -1,5 +1,6 @@
 import { awsParsers } from '#src/connectors/aws/index.js';
 import { azureParsers } from '#src/connectors/azure/index.js';
+import { kubernetesParsers } from '#src/connectors/kubernetes/pods.parser.js';
 import { gcpParsers } from '#src/connectors/gcp/index.js';
 import type { Parser } from '#src/connectors/signal.js';
 import { parseSignals } from '#src/connectors/signals.parser.js';
@@ -10,6 +11,7 @@ export const parsers: Record<string, Parser> = {
   ...awsParsers,
   ...gcpParsers,
   ...azureParsers,
+  ...kubernetesParsers,
 };
 
 /** Sources whose native form is text (CSV, log lines) rather than JSON. */

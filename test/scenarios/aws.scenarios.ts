@@ -10,6 +10,7 @@ import {
   runInstances,
   type Who,
 } from './builders/aws.js';
+import { readFixture } from '../support/fixtures.js';
 import type { Scenario } from './scenario.js';
 
 const sns = (body: string) => ({ source: 'aws.cost-anomaly', contentType: 'application/json', body });
@@ -206,6 +207,8 @@ export const eksMinerContainer: Scenario = (() => {
           guardDutyFinding({ account, region: 'eu-west-1', type: 'Impact:Runtime/CryptoMinerExecuted', severity: 8, at: plusMinutes(at, 3), eks }),
         ],
       },
+      // The pods as `kubectl get pods -o json` printed them, with the cluster named in the query.
+      { source: 'kubernetes', body: readFixture('kubernetes/pods-list-miner-and-normal.json'), query: { provider: 'aws', accountId: account, region: 'eu-west-1', cluster: eks.cluster } },
       sns(costAnomalySns({ account, day: '2026-11-16', service: 'Amazon Elastic Compute Cloud - Compute', region: 'eu-west-1', usageType: 'EU-BoxUsage:c6i.8xlarge', expected: 210, actual: 1530 })),
     ],
     campaigns: [{ name: 'EKS miner pod', account, minSeverity: 'HIGH', cost: 1320 }],
