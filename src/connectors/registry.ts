@@ -1,6 +1,7 @@
 import { awsParsers } from '#src/connectors/aws/index.js';
 import { azureParsers } from '#src/connectors/azure/index.js';
-import { kubernetesParsers } from '#src/connectors/kubernetes/pods.parser.js';
+import { kubernetesParsers } from '#src/connectors/kubernetes/index.js';
+import { networkParsers } from '#src/connectors/network/index.js';
 import { gcpParsers } from '#src/connectors/gcp/index.js';
 import type { Parser } from '#src/connectors/signal.js';
 import { parseSignals } from '#src/connectors/signals.parser.js';
@@ -12,6 +13,7 @@ export const parsers: Record<string, Parser> = {
   ...gcpParsers,
   ...azureParsers,
   ...kubernetesParsers,
+  ...networkParsers,
 };
 
 /** Sources whose native form is text (CSV, log lines) rather than JSON. */
