@@ -11,6 +11,7 @@ import { registerGraphiql } from '#src/platform/graphql/graphiql.js';
 import { ProblemFilter, sendProblem, toProblem } from '#src/platform/errors/problem.filter.js';
 import { MetricsService } from '#src/platform/metrics/metrics.service.js';
 import { registerRateLimit } from '#src/platform/http/rate-limit.js';
+import { STREAMED_TYPES } from '#src/modules/ingestion/streaming/stream-plan.js';
 import { DataSource } from 'typeorm';
 import { PRODUCT_VERSION } from '#src/platform/version.js';
 
@@ -26,12 +27,12 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
     trustProxy: false,
   });
   const fastify = adapter.getInstance();
-  // Text bodies: CSV exports, flow log lines, NDJSON, and SNS (which posts JSON as text/plain).
-  fastify.addContentTypeParser(
-    ['text/plain', 'text/csv', 'application/x-ndjson', 'application/jsonl', 'application/x-jsonlines'],
-    { parseAs: 'string' },
-    (_req, body, done) => done(null, body),
-  );
+  // Text bodies: flow log lines and SNS (which posts JSON as text/plain), within bodyLimit.
+  fastify.addContentTypeParser(['text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  // CSV exports and NDJSON can be gigabytes: their bodies reach the ingest handler unread, as the
+  // request stream, which it reads batch by batch within MINEWATCH_MAX_STREAM_BYTES (bodyLimit does
+  // not apply to a parser that does not read the body).
+  fastify.addContentTypeParser([...STREAMED_TYPES], (_req, payload, done) => done(null, payload));
   // Errors Fastify raises before Nest sees the request (body too large, malformed JSON, unsupported
   // media type) become problem+json here. Nest would install its own handler on the same scope later,
   // which answers those in Fastify's plain format and makes Fastify warn about the override; Nest's

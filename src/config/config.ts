@@ -67,6 +67,9 @@ const envSchema = z.object({
     .positive('must be positive')
     .max(1000, 'must be at most 1000')
     .default(1),
+  MINEWATCH_CONNECTOR_RETRY_BASE_MS: positiveInt(500),
+  MINEWATCH_MAX_STREAM_BYTES: positiveInt(2 * 1024 * 1024 * 1024),
+  MINEWATCH_COST_ANOMALY_MIN_IMPACT: z.coerce.number({ error: 'must be a number' }).positive('must be positive').default(50),
 });
 
 export type Role = 'api' | 'worker' | 'all';
@@ -94,6 +97,12 @@ export interface AppConfig {
   encryptionKey: string | undefined;
   /** `retryScale` multiplies every webhook retry delay (tests use 0.001). */
   webhooks: { timeoutMs: number; retryScale: number };
+  /** Pull connectors: first backoff delay after a throttled or failed cloud call (doubles each retry, with jitter). */
+  connectors: { retryBaseMs: number };
+  /** Largest streamed ingest body (CSV, NDJSON), which is read batch by batch rather than held in memory. */
+  maxStreamBytes: number;
+  /** MineWatch's own cost anomaly detector: the smallest daily excess it reports, in the series' currency. */
+  costDetector: { minImpact: number };
 }
 
 export class ConfigError extends Error {
@@ -134,6 +143,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     pubsubAudience: e.MINEWATCH_PUBSUB_AUDIENCE,
     encryptionKey: e.MINEWATCH_ENCRYPTION_KEY,
     webhooks: { timeoutMs: e.MINEWATCH_WEBHOOK_TIMEOUT_MS, retryScale: e.MINEWATCH_WEBHOOK_RETRY_SCALE },
+    connectors: { retryBaseMs: e.MINEWATCH_CONNECTOR_RETRY_BASE_MS },
+    maxStreamBytes: e.MINEWATCH_MAX_STREAM_BYTES,
+    costDetector: { minImpact: e.MINEWATCH_COST_ANOMALY_MIN_IMPACT },
   };
 }
 

@@ -1,5 +1,6 @@
 import { awsParsers } from '#src/connectors/aws/index.js';
 import { azureParsers } from '#src/connectors/azure/index.js';
+import { focusParsers } from '#src/connectors/focus/index.js';
 import { kubernetesParsers } from '#src/connectors/kubernetes/index.js';
 import { networkParsers } from '#src/connectors/network/index.js';
 import { gcpParsers } from '#src/connectors/gcp/index.js';
@@ -13,6 +14,7 @@ export const parsers: Record<string, Parser> = {
   ...gcpParsers,
   ...azureParsers,
   ...kubernetesParsers,
+  ...focusParsers,
   ...networkParsers,
 };
 

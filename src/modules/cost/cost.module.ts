@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { CostSeriesRepository } from '#src/modules/cost/cost-series.repository.js';
+import { CostService } from '#src/modules/cost/cost.service.js';
+
+/**
+ * Daily cost series and MineWatch's own cost anomaly detector. The ingestion module writes cost
+ * rows and runs the detector through CostService inside each ingest transaction.
+ */
+@Module({
+  providers: [CostService, CostSeriesRepository],
+  exports: [CostService],
+})
+export class CostModule {}
