@@ -13,6 +13,7 @@ import { assertTokenLimit, MAX_DEPTH, queryLimitRules } from '#src/platform/grap
 import { MetricsModule } from '#src/platform/metrics/metrics.module.js';
 import { QueueModule } from '#src/platform/queue/queue.module.js';
 import { ApiKeysModule } from '#src/modules/api-keys/api-keys.module.js';
+import { ConnectorsAdminModule } from '#src/modules/connectors-admin/connectors-admin.module.js';
 import { CorrelationModule } from '#src/modules/correlation/correlation.module.js';
 import { HealthModule } from '#src/modules/health/health.module.js';
 import { IncidentLoaders } from '#src/modules/incidents/incident.loaders.js';
@@ -90,6 +91,8 @@ export class AppModule {
         // Every role: its REST routes only where the API is served, its dispatcher and delivery
         // worker only where workers run.
         WebhooksModule.forRole(config.role),
+        // Pull connectors: management API where the API is served, scheduler and runs where workers run.
+        ConnectorsAdminModule.forRole(config.role),
         ...api,
       ],
       providers: [

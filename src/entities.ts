@@ -1,4 +1,5 @@
 import { ApiKeyEntity } from '#src/platform/auth/api-key.entity.js';
+import { ConnectorCheckpointEntity, ConnectorEntity, ConnectorRunEntity } from '#src/modules/connectors-admin/connector.entity.js';
 import { IncidentEventEntity } from '#src/modules/incidents/incident-event.entity.js';
 import { IncidentEvidenceEntity } from '#src/modules/incidents/incident-evidence.entity.js';
 import { IncidentEntity } from '#src/modules/incidents/incident.entity.js';
@@ -24,4 +25,7 @@ export const entities = [
   WebhookMessageEntity,
   WebhookDeliveryEntity,
   WebhookDeliveryAttemptEntity,
+  ConnectorEntity,
+  ConnectorRunEntity,
+  ConnectorCheckpointEntity,
 ];
