@@ -3,13 +3,14 @@ import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { APP_CONFIG, type AppConfig } from '#src/config/config.js';
 import { AuthModule } from '#src/platform/auth/auth.module.js';
 import { ApiKeysService } from '#src/platform/auth/api-keys.service.js';
 import { dataSourceOptions } from '#src/platform/database/data-source.js';
 import { entities } from '#src/entities.js';
 import { graphqlErrorFormatter } from '#src/platform/graphql/graphql-errors.js';
-import { assertTokenLimit, MAX_DEPTH, queryLimitRules } from '#src/platform/graphql/query-limits.js';
+import { assertComplexityLimit, assertTokenLimit, MAX_DEPTH, queryLimitRules } from '#src/platform/graphql/query-limits.js';
 import { MetricsModule } from '#src/platform/metrics/metrics.module.js';
 import { QueueModule } from '#src/platform/queue/queue.module.js';
 import { ApiKeysModule } from '#src/modules/api-keys/api-keys.module.js';
@@ -51,6 +52,8 @@ export class AppModule {
               validationRules: queryLimitRules(),
               hooks: {
                 preParsing: async (_schema: unknown, source: string) => assertTokenLimit(source),
+                preExecution: async (schema: GraphQLSchema, document: DocumentNode, _context: unknown, variables?: Record<string, unknown>) =>
+                  assertComplexityLimit(schema, document, variables),
               },
               errorFormatter: graphqlErrorFormatter as never,
               context: (request: unknown, reply: unknown) => ({ req: request, reply, loaders: new IncidentLoaders(incidents) }),

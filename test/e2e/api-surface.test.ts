@@ -179,6 +179,26 @@ describe('GraphQL limits', () => {
     assert.equal(tokens.body.errors[0].extensions.code, 'QUERY_TOO_COMPLEX');
   });
 
+  it('runs queries with variables, and counts a variable `first` at its value against the cost limit', async () => {
+    const gqlv = (query: string, variables: Record<string, unknown>) => t.http.post('/graphql').set(t.auth).send({ query, variables });
+    const cheap = await gqlv('query Page($n: Int!, $filter: IncidentFilter) { incidents(first: $n, filter: $filter) { totalCount edges { node { id } } } }', {
+      n: 5,
+      filter: { status: ['OPEN'] },
+    }).expect(200);
+    assert.equal(cheap.body.errors, undefined, JSON.stringify(cheap.body.errors));
+    assert.equal(typeof cheap.body.data.incidents.totalCount, 'number');
+    const heavy = 'query Heavy($n: Int!) { incidents(first: $n) { edges { node { evidence { reason signal { id kind source sourceId provider accountId region observedAt } } } } } }';
+    const small = await gqlv(heavy, { n: 2 }).expect(200);
+    assert.equal(small.body.errors, undefined, JSON.stringify(small.body.errors));
+    const big = await gqlv(heavy, { n: 100 });
+    assert.equal(big.status, 400);
+    assert.equal(big.body.errors[0].extensions.code, 'QUERY_TOO_COMPLEX');
+    assert.equal(big.body.data, null);
+    const missing = await gqlv('query Page($n: Int!) { incidents(first: $n) { totalCount } }', {});
+    assert.equal(missing.status, 400);
+    assert.match(JSON.stringify(missing.body.errors), /\$n/);
+  });
+
   it('answers a page of incidents with evidence and timeline in one request', async () => {
     const res = await gql('{ incidents(first: 100) { totalCount edges { node { id evidence { rule } timeline { type } } } } }').expect(200);
     assert.equal(res.body.errors, undefined);

@@ -1,5 +1,5 @@
-import { GraphQLError, Lexer, Source, TokenKind, type ValidationContext, type ValidationRule } from 'graphql';
-import { type ComplexityEstimator, createComplexityRule } from 'graphql-query-complexity';
+import { type DocumentNode, GraphQLError, type GraphQLSchema, Lexer, Source, TokenKind, type ValidationContext, type ValidationRule } from 'graphql';
+import { type ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 
 /** Mercurius counts depth through fragments: the standard introspection query (GraphiQL's) measures 15. */
 export const MAX_DEPTH = 16;
@@ -10,8 +10,7 @@ export const MAX_COMPLEXITY = 50_000;
 // Lists whose length is not set by a `first` argument: how many items to expect at most, roughly.
 const FAN_OUT: Record<string, number> = { evidence: 50, timeline: 20 };
 
-// Rules are fixed (Mercurius caches validated queries), so a `first` given as a variable is not
-// known here and counts as the most it may be.
+// A `first` left out counts as the most it may be.
 const estimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
   if ('first' in field.args.reduce((o, a) => ({ ...o, [a.name]: true }), {} as Record<string, boolean>)) {
     const first = typeof args['first'] === 'number' ? args['first'] : 100;
@@ -31,19 +30,29 @@ function aliasLimit(context: ValidationContext) {
   };
 }
 
-/** Validation rules: cost from `first` and known fan-outs, and an alias limit. */
+/** Validation rules (cached per query text by Mercurius, so they see no variables): the alias limit. */
 export function queryLimitRules(): ValidationRule[] {
-  return [
-    createComplexityRule({
-      maximumComplexity: MAX_COMPLEXITY,
-      estimators: [estimator],
-      createError: (max, actual) =>
-        new GraphQLError(`The query would cost ${actual}, over the limit of ${max}: ask for fewer items (first) or fewer nested lists.`, {
-          extensions: { code: 'QUERY_TOO_COMPLEX' },
-        }),
-    }) as ValidationRule,
-    aliasLimit as ValidationRule,
-  ];
+  return [aliasLimit as ValidationRule];
+}
+
+/**
+ * The cost limit, checked before execution with the request's variables: a `first` given as a
+ * variable counts at its value. (As a validation rule it would run without them, and an operation
+ * with a required variable would fail there, or escape the limit.)
+ */
+export function assertComplexityLimit(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string): void {
+  let cost: number;
+  try {
+    cost = getComplexity({ schema, query: document, variables: variables ?? {}, estimators: [estimator], ...(operationName ? { operationName } : {}) });
+  } catch {
+    // Variables that do not fit their types: graphql-js reports them precisely when it executes.
+    return;
+  }
+  if (cost > MAX_COMPLEXITY) {
+    throw new GraphQLError(`The query would cost ${cost}, over the limit of ${MAX_COMPLEXITY}: ask for fewer items (first) or fewer nested lists.`, {
+      extensions: { code: 'QUERY_TOO_COMPLEX' },
+    });
+  }
 }
 
 /** Counted before parsing, so a huge document is refused without building its syntax tree. */
