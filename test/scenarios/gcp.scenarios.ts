@@ -1,4 +1,5 @@
 import { readFixture, readFixtureText } from '../support/fixtures.js';
+import { gcpDetailedExport, wobble } from './builders/cost.js';
 import type { Scenario } from './scenario.js';
 
 /**
@@ -28,8 +29,29 @@ export const gcpVmHashMatch: Scenario = (() => {
       { source: 'gcp.audit-log', body: readFixture('gcp/audit-log/entries-list-leaked-key-gpu-inserts.json') },
       { source: 'gcp.scc', body: finding },
       { source: 'gcp.monitoring', body: readFixture('gcp/monitoring/timeseries-list-cpu-gpu-high.json') },
+      {
+        source: 'gcp.billing',
+        note: 'the detailed billing export a day later: five weeks of one n2 API server, then the A100 VM from midnight of the 13th',
+        body: gcpDetailedExport('01A2B3-C4D5E6-F7A8B9', '2024-05-06', '2024-06-13', [
+          {
+            project: { id: PROJECT, number: '493820114375', name: 'ACME ML training' },
+            sku: { id: 'CF4E-A0C7-E3BF', description: 'N2 Instance Core running in Americas' },
+            zone: 'us-central1-a',
+            resource: { name: 'api-server-01', global_name: '//compute.googleapis.com/projects/493820114375/zones/us-central1-a/instances/4410239857712234001' },
+            hourly: (_h, i) => 0.1942 * wobble(i),
+          },
+          {
+            project: { id: PROJECT, number: '493820114375', name: 'ACME ML training' },
+            sku: { id: '7B36-5A1A-2CFA', description: 'Nvidia Tesla A100 GPU running in Americas' },
+            zone: 'us-central1-a',
+            resource: { name: 'train-a100-01', global_name: '//compute.googleapis.com/projects/493820114375/zones/us-central1-a/instances/6837514009281146213' },
+            hourly: (h) => (h.toISOString().startsWith('2024-06-13') ? 23.468 + 3.0336 : null),
+          },
+        ]),
+      },
     ],
-    campaigns: [{ name: 'GPU VMs from a leaked key', account: PROJECT, minSeverity: 'HIGH' }],
+    // The detector's impact: a day of the A100 VM (24 × 26.50) over Compute Engine's usual spend in us-central1.
+    campaigns: [{ name: 'GPU VMs from a leaked key', account: PROJECT, minSeverity: 'HIGH', cost: 636 }],
   };
 })();
 
