@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import '#src/platform/runtime/heap.js';
 import { ConfigError, loadConfig, type AppConfig } from '#src/config/config.js';
 import { createApp } from '#src/bootstrap.js';
 import { resolveDatabase } from '#src/platform/database/resolve-database.js';

@@ -1,6 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+/** The Node flags of `npm start` (package.json), so that a spawned service runs as users run it. */
+const START_FLAGS: string[] = (() => {
+  const start = (JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start']!;
+  return start.split(/\s+/).filter((t) => t.startsWith('--'));
+})();
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -24,7 +31,7 @@ export interface ServiceProcess {
 export async function startService(env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {
   const port = env['PORT'] ? Number(env['PORT']) : await freePort();
   let out = '';
-  const child = spawn(process.execPath, [join(process.cwd(), 'dist/src/main.js')], {
+  const child = spawn(process.execPath, [...START_FLAGS, join(process.cwd(), 'dist/src/main.js')], {
     cwd: process.cwd(),
     env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

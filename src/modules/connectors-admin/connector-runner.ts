@@ -7,7 +7,7 @@ import { ConnectorSecretStore } from '#src/modules/connectors-admin/connector-se
 import { ConnectorsRepository } from '#src/modules/connectors-admin/connectors.repository.js';
 import { safeErrorMessage, withBackoff } from '#src/modules/connectors-admin/fetchers/call-policy.js';
 import type { ConnectorSecrets, ConnectorView, Json, RunMemory, StreamContext, StreamFetcher } from '#src/modules/connectors-admin/fetchers/fetcher.js';
-import { FETCHERS } from '#src/modules/connectors-admin/fetchers/index.js';
+import { loadFetchers } from '#src/modules/connectors-admin/fetchers/index.js';
 import { nextWindow } from '#src/modules/connectors-admin/fetchers/windows.js';
 import { ConnectorIngest } from '#src/modules/connectors-admin/connector-ingest.js';
 
@@ -86,7 +86,7 @@ export class ConnectorRunner {
     const run: RunMemory = { named: [], sessions: new Map() };
     const started = Date.now();
     try {
-      for (const fetcher of FETCHERS[connector.provider]) {
+      for (const fetcher of await loadFetchers(connector.provider)) {
         if (!connector.streams.includes(fetcher.stream)) continue;
         const outcome: StreamOutcome = { items: 0, pages: 0 };
         tally.streams[fetcher.stream] = outcome;

@@ -231,7 +231,11 @@ export class IngestionService {
           options.onProgress?.({ ...progress });
           if (Date.now() - lastLog >= PROGRESS_EVERY_MS) {
             lastLog = Date.now();
-            this.logger.log({ ingestId, ...progress, ms: lastLog - started }, 'streaming ingest in progress');
+            const memory = process.memoryUsage();
+            this.logger.log(
+              { ingestId, ...progress, ms: lastLog - started, rssMb: Math.round(memory.rss / 1048576), heapUsedMb: Math.round(memory.heapUsed / 1048576) },
+              'streaming ingest in progress',
+            );
           }
         }
         if (issues.length === 0) await flush();

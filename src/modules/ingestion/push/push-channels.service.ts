@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { OAuth2Client } from 'google-auth-library';
+import type { OAuth2Client } from 'google-auth-library';
 import { APP_CONFIG, type AppConfig } from '#src/config/config.js';
 import { isSnsEnvelope, isSnsHost, snsSignatureProblem, type SnsEnvelope } from '#src/modules/ingestion/push/sns-verifier.js';
 import { IngestionErrorCode, IngestionException } from '#src/modules/ingestion/ingestion.exception.js';
@@ -13,7 +13,12 @@ export interface PushHttp {
 
 export const PUSH_HTTP = Symbol('PUSH_HTTP');
 
-const oauth = new OAuth2Client();
+// google-auth-library loads only where Pub/Sub OIDC verification is configured and used.
+let oauthClient: Promise<OAuth2Client> | undefined;
+function oauth(): Promise<OAuth2Client> {
+  oauthClient ??= import('google-auth-library').then((m) => new m.OAuth2Client());
+  return oauthClient;
+}
 
 export const fetchPushHttp: PushHttp = {
   async getText(url) {
@@ -22,7 +27,7 @@ export const fetchPushHttp: PushHttp = {
     return res.text();
   },
   async googleCerts() {
-    return (await oauth.getFederatedSignonCertsAsync()).certs as Record<string, string>;
+    return (await (await oauth()).getFederatedSignonCertsAsync()).certs as Record<string, string>;
   },
 };
 
@@ -115,7 +120,7 @@ export class PushChannelsService {
       new IngestionException(IngestionErrorCode.UnverifiedPush, `Pub/Sub push refused: ${why}.`, [{ index: null, field: 'header Authorization', message: why }]);
     if (!token || token.startsWith('mwk_')) throw refuse('no OIDC token in Authorization (send the API key as ?key=)');
     try {
-      await oauth.verifySignedJwtWithCertsAsync(token, await this.http.googleCerts(), this.config.pubsubAudience!, ['https://accounts.google.com', 'accounts.google.com']);
+      await (await oauth()).verifySignedJwtWithCertsAsync(token, await this.http.googleCerts(), this.config.pubsubAudience!, ['https://accounts.google.com', 'accounts.google.com']);
     } catch (error) {
       throw refuse(`the OIDC token does not verify (${error instanceof Error ? error.message.split('\n')[0] : 'invalid'})`);
     }
