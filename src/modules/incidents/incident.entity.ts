@@ -55,3 +55,27 @@ export class IncidentEntity {
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;
 }
+
+/** What lists show of an incident (REST, GraphQL, CSV): everything but its link keys and summary. */
+export type IncidentListItem = Pick<
+  IncidentEntity,
+  | 'id'
+  | 'status'
+  | 'severity'
+  | 'confidence'
+  | 'title'
+  | 'providers'
+  | 'accounts'
+  | 'regions'
+  | 'resources'
+  | 'firstSeenAt'
+  | 'lastSeenAt'
+  | 'costAmount'
+  | 'costCurrency'
+  | 'attackVector'
+  | 'techniques'
+  | 'recommendedActions'
+  | 'relatedIncidentId'
+  | 'createdAt'
+  | 'updatedAt'
+>;

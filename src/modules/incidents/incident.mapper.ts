@@ -1,5 +1,5 @@
 import type { IncidentEventEntity } from '#src/modules/incidents/incident-event.entity.js';
-import type { IncidentEntity } from '#src/modules/incidents/incident.entity.js';
+import type { IncidentListItem } from '#src/modules/incidents/incident.entity.js';
 import type { EvidenceModel, IncidentModel, IncidentTimelineEntryModel, SignalModel } from '#src/modules/incidents/incident.model.js';
 import type { EvidenceRow } from '#src/modules/incidents/incidents.repository.js';
 import type { SignalEntity } from '#src/modules/signals/signal.entity.js';
@@ -24,7 +24,7 @@ export function toSignalModel(s: SignalEntity): SignalModel {
   };
 }
 
-export function toIncidentModel(i: IncidentEntity): IncidentModel {
+export function toIncidentModel(i: IncidentListItem): IncidentModel {
   return {
     id: i.id,
     status: i.status,

@@ -4,7 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { Assessment } from '#src/modules/correlation/assessment.js';
 import type { Link } from '#src/modules/correlation/correlation.types.js';
 import { IncidentErrorCode, IncidentException } from '#src/modules/incidents/incident.exception.js';
-import type { IncidentEntity, IncidentStatus } from '#src/modules/incidents/incident.entity.js';
+import type { IncidentEntity, IncidentListItem, IncidentStatus } from '#src/modules/incidents/incident.entity.js';
 import {
   type Cursor,
   type EvidenceRow,
@@ -32,7 +32,7 @@ export function decodeCursor(cursor: string): Cursor {
 }
 
 export interface IncidentPage {
-  items: IncidentEntity[];
+  items: IncidentListItem[];
   nextCursor: string | null;
   hasNextPage: boolean;
 }

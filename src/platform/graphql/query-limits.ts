@@ -1,4 +1,4 @@
-import { type DocumentNode, GraphQLError, type GraphQLSchema, Lexer, Source, TokenKind, type ValidationContext, type ValidationRule } from 'graphql';
+import { type DocumentNode, GraphQLError, type GraphQLSchema, Kind, Lexer, Source, TokenKind, type ValidationContext, type ValidationRule } from 'graphql';
 import { type ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 
 /** Mercurius counts depth through fragments: the standard introspection query (GraphiQL's) measures 15. */
@@ -35,18 +35,26 @@ export function queryLimitRules(): ValidationRule[] {
   return [aliasLimit as ValidationRule];
 }
 
+const costOf = new WeakMap<DocumentNode, number>();
+
 /**
  * The cost limit, checked before execution with the request's variables: a `first` given as a
  * variable counts at its value. (As a validation rule it would run without them, and an operation
  * with a required variable would fail there, or escape the limit.)
  */
 export function assertComplexityLimit(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string): void {
-  let cost: number;
-  try {
-    cost = getComplexity({ schema, query: document, variables: variables ?? {}, estimators: [estimator], ...(operationName ? { operationName } : {}) });
-  } catch {
-    // Variables that do not fit their types: graphql-js reports them precisely when it executes.
-    return;
+  // Mercurius hands over the same parsed document for the same query text: without variables its
+  // cost cannot change, so it is measured once.
+  const fixed = document.definitions.every((d) => d.kind !== Kind.OPERATION_DEFINITION || !d.variableDefinitions?.length);
+  let cost = fixed ? costOf.get(document) : undefined;
+  if (cost === undefined) {
+    try {
+      cost = getComplexity({ schema, query: document, variables: variables ?? {}, estimators: [estimator], ...(operationName ? { operationName } : {}) });
+    } catch {
+      // Variables that do not fit their types: graphql-js reports them precisely when it executes.
+      return;
+    }
+    if (fixed) costOf.set(document, cost);
   }
   if (cost > MAX_COMPLEXITY) {
     throw new GraphQLError(`The query would cost ${cost}, over the limit of ${MAX_COMPLEXITY}: ask for fewer items (first) or fewer nested lists.`, {
