@@ -97,7 +97,20 @@ interface KeySpelling {
  */
 const MAX_CAMELIZE_DEPTH = 64;
 
+/** Whether any key, at any depth camelize walks, starts with an upper-case letter. */
+function hasPascalKey(value: unknown, depth: number): boolean {
+  if (depth > MAX_CAMELIZE_DEPTH) return false;
+  if (Array.isArray(value)) return value.some((v) => hasPascalKey(v, depth + 1));
+  if (!isObject(value)) return false;
+  for (const [key, child] of Object.entries(value)) {
+    if (camelKey(key) !== key || hasPascalKey(child, depth + 1)) return true;
+  }
+  return false;
+}
+
 export function camelize(input: unknown): Camelized {
+  // Payloads from the APIs and EventBridge are camelCase already: nothing to copy or remember.
+  if (!hasPascalKey(input, 0)) return { value: input, originalPath: (path) => [...path] };
   const spellings = new WeakMap<object, KeySpelling>();
 
   const walk = (value: unknown, depth: number): unknown => {

@@ -144,3 +144,50 @@ describe('ingest: every source of the contract, over HTTP, from its fixtures', (
     });
   }
 });
+
+describe('ingest: a large JSON array of findings, all or nothing', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp();
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  const findings = (n: number) => {
+    const template = (JSON.parse(readFileSync(fixturePath('aws/guardduty/finding-bitcointool-dns-camelcase.json'), 'utf8')) as Record<string, unknown>);
+    return Array.from({ length: n }, (_, i) => ({ ...template, id: `big${String(i).padStart(6, '0')}`, arn: `${String(template['arn'])}-big${i}` }));
+  };
+
+  it('stores every item, answering the ids in request order, as the parser reads them', async () => {
+    const body = findings(1_234);
+    const expected = parsers['aws.guardduty']!(body, { receivedAt: new Date(), query: {} }).signals;
+    const reply = (await t.http.post('/v1/ingest/aws.guardduty').set(t.auth).send(body).expect(200)).body as Reply;
+    assert.equal(reply.accepted, 1_234);
+    assert.equal(reply.signalIds.length, 1_234);
+    for (const i of [0, 249, 250, 777, 1_233]) {
+      const stored = (await t.http.get(`/v1/signals/${reply.signalIds[i]}`).set(t.auth).expect(200)).body as { sourceId: string };
+      assert.equal(stored.sourceId, expected[i]!.sourceId, `item ${i}`);
+    }
+    const again = (await t.http.post('/v1/ingest/aws.guardduty').set(t.auth).send(body).expect(200)).body as Reply;
+    assert.deepEqual([again.accepted, again.duplicates], [0, 1_234]);
+    assert.deepEqual(again.signalIds, reply.signalIds);
+  });
+
+  it('refuses the whole array when items far apart are bad, naming each by its index in the array', async () => {
+    const body = findings(900) as Array<Record<string, unknown>>;
+    body[3] = { ...body[3], updatedAt: 'XXXX-XX-XXTXX:XX:XXZ' };
+    body[612] = { ...body[612], severity: 'high' };
+    const before = (await t.http.get('/v1/signals?source=aws.guardduty&limit=1').set(t.auth).expect(200)).body as { items: unknown[] };
+    const res = await t.http.post('/v1/ingest/aws.guardduty').set(t.auth).send(body);
+    assert.equal(res.status, 400);
+    const problems = (res.body as { errors: Array<{ index: number; field: string }> }).errors;
+    assert.deepEqual([...new Set(problems.map((p) => p.index))], [3, 612], JSON.stringify(problems));
+    assert.ok(problems.some((p) => p.field === '/3/updatedAt'), JSON.stringify(problems));
+    assert.ok(problems.some((p) => p.field === '/612/severity'), JSON.stringify(problems));
+    const after = (await t.http.get('/v1/signals?source=aws.guardduty&limit=1').set(t.auth).expect(200)).body as { items: unknown[] };
+    assert.deepEqual(after.items, before.items, 'nothing of the refused array is stored');
+    const unseen = await t.http.get(`/v1/signals?source=aws.guardduty&limit=100`).set(t.auth).expect(200);
+    assert.ok(!(unseen.body as { items: Array<{ sourceId: string }> }).items.some((s) => s.sourceId.includes('big000899')));
+  });
+});
