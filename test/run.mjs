@@ -21,7 +21,7 @@ const patterns = args.length === 0 ? ['dist/test/**/*.test.js'] : args.map((a) =
 let output = '';
 const child = spawn(
   process.execPath,
-  ['--enable-source-maps', '--test', '--test-force-exit', '--test-concurrency=2', '--test-timeout=300000', '--test-reporter=spec', ...patterns],
+  ['--enable-source-maps', '--test', '--test-concurrency=2', '--test-timeout=300000', '--test-reporter=spec', ...patterns],
   { cwd: root, env: { ...process.env, MINEWATCH_TEST_DATABASE_URL: db.url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] },
 );
 child.stdout.on('data', (chunk) => {

@@ -51,6 +51,11 @@ const COLUMNS = [
 const BATCH = 5_000;
 
 /** All SQL about signals lives here. */
+/** `{"a","b\\"c"}`: a PostgreSQL array literal of strings, every element quoted and escaped. */
+export function textArrayLiteral(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
+}
+
 @Injectable()
 export class SignalsRepository {
   constructor(
@@ -94,8 +99,9 @@ export class SignalsRepository {
           s.cost?.currency ?? null,
           JSON.stringify(s.attributes),
           s.raw === undefined ? null : JSON.stringify(s.raw),
-          // A text[] per row cannot travel in a 2-D array (rows differ in length): JSON it is.
-          JSON.stringify(linkKeys),
+          // A text[] per row cannot travel in a 2-D array (rows differ in length): each row's
+          // keys go as one array literal, cast back to text[] in the statement.
+          textArrayLiteral(linkKeys),
         ];
         values.forEach((v, c) => (columns[c]![i] = v));
       });
@@ -103,7 +109,7 @@ export class SignalsRepository {
         `INSERT INTO signals (${COLUMNS.join(',')})
          SELECT u.source, u.source_id, u.source_version, u.kind, u.provider, u.account_id, u.region, u.observed_at, u.observed_until,
                 u.severity, u.title, u.mining, u.resources::jsonb, u.principal::jsonb, u.cost_amount, u.cost_currency, u.attributes::jsonb,
-                u.raw::jsonb, ARRAY(SELECT jsonb_array_elements_text(u.link_keys::jsonb))
+                u.raw::jsonb, u.link_keys::text[]
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[],
                      $10::text[], $11::text[], $12::boolean[], $13::text[], $14::text[], $15::numeric[], $16::text[], $17::text[], $18::text[], $19::text[])
            AS u(${COLUMNS.join(',')})
