@@ -20,6 +20,8 @@ function newest(path) {
 }
 
 const ifStale = process.argv.includes('--if-stale');
+// A deployment (the Docker image) carries dist/ without its sources: it runs what was built.
+if (ifStale && existsSync(stamp) && !existsSync(join(root, 'src'))) process.exit(0);
 if (ifStale && existsSync(stamp)) {
   const built = statSync(stamp).mtimeMs;
   if (sources.every((s) => newest(join(root, s)) <= built)) process.exit(0);
