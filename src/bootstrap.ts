@@ -8,7 +8,7 @@ import type { AppConfig } from '#src/config/config.js';
 import { AppModule } from '#src/app.module.js';
 import { ApiKeysService } from '#src/platform/auth/api-keys.service.js';
 import { registerGraphiql } from '#src/platform/graphql/graphiql.js';
-import { ProblemFilter, sendProblem, toProblem } from '#src/platform/errors/problem.filter.js';
+import { ProblemFilter, sendProblem, toProblem, withFirehoseFields } from '#src/platform/errors/problem.filter.js';
 import { MetricsService } from '#src/platform/metrics/metrics.service.js';
 import { registerRateLimit } from '#src/platform/http/rate-limit.js';
 import { STREAMED_TYPES } from '#src/modules/ingestion/streaming/stream-plan.js';
@@ -23,7 +23,12 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
     requestIdHeader: 'x-request-id',
     // Bounded, but long enough for a large cost export to stream in (1 GB at 10 MB/s is 100 s).
     requestTimeout: 300_000,
-    genReqId: () => randomUUID(),
+    // Firehose's request id (kept across its retries) names the request in logs and replies, as
+    // its HTTP endpoint specification asks.
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const firehose = req.headers['x-amz-firehose-request-id'];
+      return typeof firehose === 'string' && /^[\w-]{1,128}$/.test(firehose) ? firehose : randomUUID();
+    },
     trustProxy: false,
   });
   const fastify = adapter.getInstance();
@@ -65,7 +70,7 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
     void reply.header('x-request-id', request.id);
   });
   fastify.setErrorHandler((error, request, reply) => {
-    sendProblem(reply, toProblem(error, request.url, String(request.id)));
+    sendProblem(reply, withFirehoseFields(toProblem(error, request.url, String(request.id)), request));
   });
   adapter.setErrorHandler = () => fastify;
 

@@ -6,7 +6,7 @@ import { parsers, TEXT_SOURCES } from '#src/connectors/registry.js';
 import type { ParseResult } from '#src/connectors/signal.js';
 import { decodeBody } from '#src/modules/ingestion/body-decoder.js';
 import { fixturePath } from '../support/fixtures.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.js';
 
 /**
  * Every ingest source of the contract, fed its fixtures over HTTP: each fixture is answered 2xx and
@@ -189,5 +189,57 @@ describe('ingest: a large JSON array of findings, all or nothing', () => {
     assert.deepEqual(after.items, before.items, 'nothing of the refused array is stored');
     const unseen = await t.http.get(`/v1/signals?source=aws.guardduty&limit=100`).set(t.auth).expect(200);
     assert.ok(!(unseen.body as { items: Array<{ sourceId: string }> }).items.some((s) => s.sourceId.includes('big000899')));
+  });
+});
+
+describe('ingest: Amazon Data Firehose HTTP endpoint delivery', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp();
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  const delivery = readFileSync(fixturePath('network/aws-vpc-flow-logs/firehose-http-request.json'), 'utf8');
+  const requestId = (JSON.parse(delivery) as { requestId: string }).requestId;
+  const firehose = (key: string) => ({
+    'content-type': 'application/json',
+    'x-amz-firehose-protocol-version': '1.0',
+    'x-amz-firehose-request-id': requestId,
+    'x-amz-firehose-source-arn': 'arn:aws:firehose:us-east-1:123456789012:deliverystream/vpc-flow-logs',
+    'x-amz-firehose-access-key': key,
+  });
+
+  it('takes the key from X-Amz-Firehose-Access-Key and answers 200 echoing the request id', async () => {
+    const res = await t.http.post('/v1/ingest/aws.vpc-flow-logs').set(firehose(ADMIN_KEY)).send(delivery);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const body = res.body as Reply & { requestId: string; timestamp: number };
+    assert.equal(body.requestId, requestId);
+    assert.ok(Math.abs(body.timestamp - Date.now()) < 60_000);
+    const expected = parsers['aws.vpc-flow-logs']!(JSON.parse(delivery), { receivedAt: new Date(), query: {} });
+    assert.equal(body.signalIds.length, expected.signals.length);
+    assert.ok(body.signalIds.length > 0, 'the delivery holds stratum connections');
+    assert.equal(res.headers['x-request-id'], requestId);
+  });
+
+  it('a wrong key is a 401 whose body Firehose can log: requestId, timestamp, errorMessage', async () => {
+    const res = await t.http.post('/v1/ingest/aws.vpc-flow-logs').set(firehose('mwk_not_a_key_at_all_0000000000000000')).send(delivery);
+    assert.equal(res.status, 401);
+    const body = res.body as { requestId: string; timestamp: number; errorMessage: string; detail: string };
+    assert.equal(body.requestId, requestId);
+    assert.equal(typeof body.timestamp, 'number');
+    assert.equal(body.errorMessage, body.detail);
+    assert.ok(!JSON.stringify(body).includes('mwk_not_a_key'), 'the key is not echoed');
+  });
+
+  it('a malformed delivery is a 400 naming the bad record, in the same shape', async () => {
+    const bad = JSON.stringify({ requestId, timestamp: 1794795725000, records: [{ data: 'not base64 at all %%%' }] });
+    const res = await t.http.post('/v1/ingest/aws.vpc-flow-logs').set(firehose(ADMIN_KEY)).send(bad);
+    assert.equal(res.status, 400, JSON.stringify(res.body));
+    const body = res.body as { requestId: string; errorMessage: string; errors: Array<{ field: string }> };
+    assert.equal(body.requestId, requestId);
+    assert.ok(body.errorMessage.length > 0);
+    assert.ok(body.errors.some((e) => e.field.startsWith('/records/0')), JSON.stringify(body.errors));
   });
 });

@@ -17,6 +17,8 @@ class IngestResultDto {
   @ApiProperty({ description: 'cost_anomaly signals MineWatch\'s cost detector wrote or changed because of this request.' }) costAnomalies!: number;
   @ApiProperty({ type: [String], description: 'Signal id of each item, in request order.' }) signalIds!: string[];
   @ApiProperty({ required: false, description: 'Set when a streamed request stored more items than the 10,000 ids signalIds lists.' }) signalIdsTruncated?: boolean;
+  @ApiProperty({ required: false, description: 'Amazon Data Firehose deliveries only: the X-Amz-Firehose-Request-Id, echoed as Firehose requires.' }) requestId?: string;
+  @ApiProperty({ required: false, description: 'Amazon Data Firehose deliveries only: when the reply was made, in milliseconds since the epoch.' }) timestamp?: number;
 }
 
 @ApiTags('ingest')
@@ -57,7 +59,10 @@ export class IngestionController {
       void reply.status(handshake.status);
       return handshake.body;
     }
-    return this.ingestion.ingest(source, body, contentType, query);
+    const result = await this.ingestion.ingest(source, body, contentType, query);
+    // Amazon Data Firehose counts a delivery as done only when the reply echoes its request id.
+    if (typeof headers['x-amz-firehose-request-id'] === 'string') return { requestId: reply.request.id, timestamp: Date.now(), ...result };
+    return result;
   }
 
   private async ingestStream(

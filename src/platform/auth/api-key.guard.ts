@@ -13,7 +13,8 @@ export type AuthedRequest = FastifyRequest & { apiKey?: AuthenticatedKey };
  * The key a request presents. Push channels cannot always send a bearer token: SNS HTTP(S)
  * subscriptions carry credentials only as basic auth in the endpoint URL, and Pub/Sub push uses
  * the Authorization header for its own OIDC token, so ingest routes also take the key as the basic
- * auth password or as `?key=` (request logs never include the query string).
+ * auth password, as `?key=` (request logs never include the query string), or in Firehose's
+ * `X-Amz-Firehose-Access-Key` header.
  */
 function presentedKey(request: AuthedRequest): string | null {
   const header = request.headers?.authorization;
@@ -29,6 +30,9 @@ function presentedKey(request: AuthedRequest): string | null {
   }
   const url = request.url ?? '';
   if (url.startsWith('/v1/ingest/')) {
+    // Amazon Data Firehose HTTP endpoint delivery sends its configured access key in this header.
+    const firehose = request.headers?.['x-amz-firehose-access-key'];
+    if (typeof firehose === 'string' && firehose.length > 0) return firehose.trim();
     const fromQuery = new URLSearchParams(url.slice(url.indexOf('?') + 1)).get('key');
     if (url.includes('?') && fromQuery) return fromQuery;
   }

@@ -11,6 +11,9 @@ export interface Problem {
   code: string;
   errors?: ProblemItem[];
   requestId?: string;
+  /** Firehose requests only (see withFirehoseFields). */
+  timestamp?: number;
+  errorMessage?: string;
 }
 
 const FASTIFY_CODES: Record<string, { code: string; title: string }> = {
@@ -84,6 +87,16 @@ export function toProblem(error: unknown, url?: string, requestId?: string): Pro
   };
 }
 
+/**
+ * Amazon Data Firehose reads a failed delivery's reason from `errorMessage` beside `requestId` and
+ * `timestamp` (its HTTP endpoint specification); a problem answered to a Firehose request carries
+ * them too, so the stream's error log says what was wrong.
+ */
+export function withFirehoseFields(problem: Problem, request: Pick<FastifyRequest, 'headers'>): Problem {
+  if (typeof request.headers['x-amz-firehose-request-id'] !== 'string') return problem;
+  return { ...problem, timestamp: Date.now(), errorMessage: problem.detail };
+}
+
 export function sendProblem(reply: FastifyReply, problem: Problem, headers?: Record<string, string>): void {
   void reply
     .status(problem.status)
@@ -102,7 +115,7 @@ export class ProblemFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const request = ctx.getRequest<FastifyRequest>();
     const reply = ctx.getResponse<FastifyReply>();
-    const problem = toProblem(error, request.url, String(request.id));
+    const problem = withFirehoseFields(toProblem(error, request.url, String(request.id)), request);
     if (problem.status >= 500) this.logger.error({ err: error, requestId: request.id }, 'request failed');
     sendProblem(reply, problem, error instanceof AppException ? error.headers : undefined);
   }
