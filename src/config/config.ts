@@ -54,6 +54,11 @@ const envSchema = z.object({
   MINEWATCH_CORRELATION_WINDOW_HOURS: positiveInt(72),
   MINEWATCH_CORRELATION_POLL_MS: positiveInt(1000),
   MINEWATCH_SIGNAL_RETENTION_DAYS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 (keep forever) or more').default(400),
+  MINEWATCH_COST_RETENTION_DAYS: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .refine((n) => n === 0 || n >= 60, 'must be 0 (keep forever) or at least 60 (the cost detector looks 8 weeks back)')
+    .default(400),
   MINEWATCH_PUBSUB_AUDIENCE: z.string().min(1).optional(),
   MINEWATCH_SNS_VERIFY: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
   MINEWATCH_RATE_LIMIT_PER_MINUTE: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 (off) or more').default(1200),
@@ -91,6 +96,8 @@ export interface AppConfig {
   snsVerify: boolean;
   /** Days a signal that is evidence of no incident is kept; 0 keeps everything. */
   signalRetentionDays: number;
+  /** Days of daily cost series kept (0: all). */
+  costRetentionDays: number;
   /** Requests per API key (or address) per minute, across replicas; 0 turns the limit off. */
   rateLimitPerMinute: number;
   /** Base64 of the 32-byte key that encrypts webhook secrets; unset: see WebhookSecretBox. */
@@ -139,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     correlation: { windowHours: e.MINEWATCH_CORRELATION_WINDOW_HOURS, pollMs: e.MINEWATCH_CORRELATION_POLL_MS },
     rateLimitPerMinute: e.MINEWATCH_RATE_LIMIT_PER_MINUTE,
     signalRetentionDays: e.MINEWATCH_SIGNAL_RETENTION_DAYS,
+    costRetentionDays: e.MINEWATCH_COST_RETENTION_DAYS,
     snsVerify: e.MINEWATCH_SNS_VERIFY === 'true',
     pubsubAudience: e.MINEWATCH_PUBSUB_AUDIENCE,
     encryptionKey: e.MINEWATCH_ENCRYPTION_KEY,

@@ -139,3 +139,37 @@ describe('signal retention', () => {
     }
   });
 });
+
+describe('cost retention', () => {
+  it('deletes daily cost older than MINEWATCH_COST_RETENTION_DAYS and moves each series start to the cutoff', async () => {
+    const { CostRetentionService } = await import('#src/modules/cost/cost-retention.service.js');
+    const t = await startTestApp({ MINEWATCH_COST_RETENTION_DAYS: '60', MINEWATCH_CORRELATION_POLL_MS: '3600000' });
+    try {
+      const rows = ['2026-08-01', '2026-09-28', '2026-09-29', '2026-11-27'].map((day) => ({
+        provider: 'aws' as const,
+        accountId: '300000000001',
+        source: 'focus',
+        day,
+        service: 'Amazon Elastic Compute Cloud',
+        region: 'us-east-1',
+        resourceId: 'i-0retention',
+        usageType: 'BoxUsage:m5.large',
+        amount: 10,
+        currency: 'USD',
+      }));
+      await t.app.get(IngestionService).storeCostRows(rows);
+      const ds = t.app.get(DataSource);
+      const days = async () =>
+        ((await ds.query(`SELECT DISTINCT to_char(day, 'YYYY-MM-DD') AS day FROM cost_daily WHERE series_key IN (SELECT series_key FROM cost_series WHERE account_id = '300000000001') ORDER BY 1`)) as Array<{ day: string }>).map((r) => r.day);
+      assert.deepEqual(await days(), ['2026-08-01', '2026-09-28', '2026-09-29', '2026-11-27']);
+      // 60 days before 2026-11-28 is 2026-09-29: the two days before it go, at every series level.
+      const deleted = await t.app.get(CostRetentionService).purge(new Date('2026-11-28T00:00:00.000Z'));
+      assert.equal(deleted, 2 * 3, 'two days of the resource, service and account series');
+      assert.deepEqual(await days(), ['2026-09-29', '2026-11-27']);
+      const starts = (await ds.query(`SELECT DISTINCT to_char(first_day, 'YYYY-MM-DD') AS d FROM cost_series WHERE account_id = '300000000001'`)) as Array<{ d: string }>;
+      assert.deepEqual(starts.map((r) => r.d), ['2026-09-29']);
+    } finally {
+      await t.close();
+    }
+  });
+});

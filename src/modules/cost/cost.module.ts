@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CostRetentionService } from '#src/modules/cost/cost-retention.service.js';
 import { CostSeriesRepository } from '#src/modules/cost/cost-series.repository.js';
 import { CostService } from '#src/modules/cost/cost.service.js';
 
@@ -7,7 +8,7 @@ import { CostService } from '#src/modules/cost/cost.service.js';
  * rows and runs the detector through CostService inside each ingest transaction.
  */
 @Module({
-  providers: [CostService, CostSeriesRepository],
+  providers: [CostService, CostSeriesRepository, CostRetentionService],
   exports: [CostService],
 })
 export class CostModule {}
