@@ -176,7 +176,8 @@ const bench: Bench = {
           .split('\n')
           .filter((l) => l.includes('streaming ingest in progress'));
         const progressLines = progress.length;
-        if (process.env['MINEWATCH_BENCH_RSS_TIMELINE']) console.log('  server progress lines:\n' + progress.map((l) => `    ${l.slice(0, 400)}`).join('\n'));
+        if (process.env['MINEWATCH_BENCH_RSS_TIMELINE'])
+          console.log('  server progress lines:\n' + progress.map((l) => `    ${l.slice(0, 400)}`).join('\n'));
         console.log(
           `  ${rows.toLocaleString('en-US')} rows, ${(size / 1024 / 1024).toFixed(0)} MB in ${(ms / 1000).toFixed(1)} s ` +
             `(${(size / 1024 / 1024 / (ms / 1000)).toFixed(1)} MB/s), ${progressLines} progress lines in the server log`,

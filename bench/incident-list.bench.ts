@@ -36,7 +36,16 @@ const bench: Bench = {
     const db = await createTestDatabase({ migrate: false });
     await runMigrationsLocked(db.url);
     await seed(db.url);
-    const app = await createApp(loadConfig({ MINEWATCH_API_KEY: KEY, MINEWATCH_RATE_LIMIT_PER_MINUTE: '0', LOG_LEVEL: 'silent', MINEWATCH_ROLE: 'api', MINEWATCH_DATA_DIR: '/tmp/minewatch-bench' }), db.url);
+    const app = await createApp(
+      loadConfig({
+        MINEWATCH_API_KEY: KEY,
+        MINEWATCH_RATE_LIMIT_PER_MINUTE: '0',
+        LOG_LEVEL: 'silent',
+        MINEWATCH_ROLE: 'api',
+        MINEWATCH_DATA_DIR: '/tmp/minewatch-bench',
+      }),
+      db.url,
+    );
     await app.listen({ port: 0, host: '127.0.0.1' });
     const appUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
 
@@ -57,18 +66,42 @@ const bench: Bench = {
       if (status !== 200) throw new Error(`status ${status}`);
     };
     const auth = { authorization: `Bearer ${KEY}` };
-    const query = '{ incidents(first: 20) { edges { node { id status severity confidence title providers accounts regions firstSeenAt lastSeenAt costImpact { amount currency } techniques } } pageInfo { hasNextPage endCursor } } }';
+    const query =
+      '{ incidents(first: 20) { edges { node { id status severity confidence title providers accounts regions firstSeenAt lastSeenAt costImpact { amount currency } techniques } } pageInfo { hasNextPage endCursor } } }';
     try {
       const baseline = await requestsPerSecond(`${bareUrl}/incidents`, {}, { check: ok });
       const rest = await requestsPerSecond(`${appUrl}/v1/incidents?limit=20`, { headers: auth }, { check: ok });
       const graphql = await requestsPerSecond(
         `${appUrl}/graphql`,
         { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ query }) },
-        { check: (s, b) => (s !== 200 || b.includes('"errors"') ? (() => { throw new Error(b.slice(0, 200)); })() : undefined) },
+        {
+          check: (s, b) =>
+            s !== 200 || b.includes('"errors"')
+              ? (() => {
+                  throw new Error(b.slice(0, 200));
+                })()
+              : undefined,
+        },
       );
       return [
-        { name: 'GraphQL incidents list', ratioOf: 'GraphQL req/s ÷ bare Fastify req/s', ratio: graphql / baseline, value: graphql, baseline, unit: 'req/s', target: 0.5 },
-        { name: 'REST incidents list', ratioOf: 'REST req/s ÷ bare Fastify req/s', ratio: rest / baseline, value: rest, baseline, unit: 'req/s', target: 0.5 },
+        {
+          name: 'GraphQL incidents list',
+          ratioOf: 'GraphQL req/s ÷ bare Fastify req/s',
+          ratio: graphql / baseline,
+          value: graphql,
+          baseline,
+          unit: 'req/s',
+          target: 0.5,
+        },
+        {
+          name: 'REST incidents list',
+          ratioOf: 'REST req/s ÷ bare Fastify req/s',
+          ratio: rest / baseline,
+          value: rest,
+          baseline,
+          unit: 'req/s',
+          target: 0.5,
+        },
       ];
     } finally {
       await bare.close();

@@ -33,7 +33,15 @@ function normalized(i: number) {
     observedAt: new Date(Date.UTC(2026, 10, 1) + i * 1000).toISOString(),
     severity: 'INFO',
     title: 'cpu',
-    resources: [{ provider: 'aws', accountId: String(100000000000 + (i % 50)), region: 'us-east-1', type: 'aws.ec2.instance', id: `i-${i.toString(16).padStart(17, '0')}` }],
+    resources: [
+      {
+        provider: 'aws',
+        accountId: String(100000000000 + (i % 50)),
+        region: 'us-east-1',
+        type: 'aws.ec2.instance',
+        id: `i-${i.toString(16).padStart(17, '0')}`,
+      },
+    ],
     attributes: { metric: 'cpu_utilization', average: 12.5, sustainedHigh: false },
   };
 }
@@ -46,9 +54,18 @@ function guardDuty(i: number) {
     id: `f${i.toString(16).padStart(31, '0')}`,
     partition: 'aws',
     region: 'us-east-1',
-    resource: { resourceType: 'Instance', instanceDetails: { instanceId: `i-${i.toString(16).padStart(17, '0')}`, instanceType: 'm5.large', availabilityZone: 'us-east-1a' } },
+    resource: {
+      resourceType: 'Instance',
+      instanceDetails: { instanceId: `i-${i.toString(16).padStart(17, '0')}`, instanceType: 'm5.large', availabilityZone: 'us-east-1a' },
+    },
     schemaVersion: '2.0',
-    service: { serviceName: 'guardduty', count: 1, eventFirstSeen: '2026-11-01T00:00:00.000Z', eventLastSeen: '2026-11-01T01:00:00.000Z', archived: false },
+    service: {
+      serviceName: 'guardduty',
+      count: 1,
+      eventFirstSeen: '2026-11-01T00:00:00.000Z',
+      eventLastSeen: '2026-11-01T01:00:00.000Z',
+      archived: false,
+    },
     severity: 2,
     title: 'Port probe',
     type: 'Recon:EC2/PortProbeUnprotectedPort',
@@ -59,7 +76,24 @@ function guardDuty(i: number) {
 /** A signal as a COPY row of the columns the ingest path writes. */
 function copyRow(s: Signal): unknown[] {
   const links = linkKeysOf(s).map((k) => `"${k.replace(/["\\]/g, '\\$&')}"`);
-  return [s.source, s.sourceId, s.sourceVersion, s.kind, s.provider, s.accountId, s.region, s.observedAt, s.observedUntil, s.severity, s.title, s.mining, s.resources, s.attributes, s.raw, `{${links.join(',')}}`];
+  return [
+    s.source,
+    s.sourceId,
+    s.sourceVersion,
+    s.kind,
+    s.provider,
+    s.accountId,
+    s.region,
+    s.observedAt,
+    s.observedUntil,
+    s.severity,
+    s.title,
+    s.mining,
+    s.resources,
+    s.attributes,
+    s.raw,
+    `{${links.join(',')}}`,
+  ];
 }
 
 async function copyRate(url: string, rows: unknown[][]): Promise<number> {
@@ -67,7 +101,13 @@ async function copyRate(url: string, rows: unknown[][]): Promise<number> {
   await client.connect();
   await client.query('DROP TABLE IF EXISTS copy_baseline');
   await client.query('CREATE TABLE copy_baseline (LIKE signals INCLUDING ALL)');
-  const escape = (v: unknown) => (v === null ? '\\N' : String(typeof v === 'object' ? JSON.stringify(v) : v).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n'));
+  const escape = (v: unknown) =>
+    v === null
+      ? '\\N'
+      : String(typeof v === 'object' ? JSON.stringify(v) : v)
+          .replace(/\\/g, '\\\\')
+          .replace(/\t/g, '\\t')
+          .replace(/\n/g, '\\n');
   const start = performance.now();
   const lines = rows.map((r) => r.map(escape).join('\t') + '\n');
   await pipeline(
@@ -89,16 +129,33 @@ const bench: Bench = {
     const db = await createTestDatabase({ migrate: false });
     await runMigrationsLocked(db.url);
     // Ingest only: the correlation engine runs in the worker role, not here.
-    const app = await createApp(loadConfig({ MINEWATCH_API_KEY: KEY, MINEWATCH_RATE_LIMIT_PER_MINUTE: '0', LOG_LEVEL: 'silent', MINEWATCH_ROLE: 'api', MINEWATCH_DATA_DIR: '/tmp/minewatch-bench' }), db.url);
+    const app = await createApp(
+      loadConfig({
+        MINEWATCH_API_KEY: KEY,
+        MINEWATCH_RATE_LIMIT_PER_MINUTE: '0',
+        LOG_LEVEL: 'silent',
+        MINEWATCH_ROLE: 'api',
+        MINEWATCH_DATA_DIR: '/tmp/minewatch-bench',
+      }),
+      db.url,
+    );
     await app.listen({ port: 0, host: '127.0.0.1' });
     const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     const post = async (source: string, items: unknown[]) => {
-      const res = await fetch(`${url}/v1/ingest/${source}`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(items) });
+      const res = await fetch(`${url}/v1/ingest/${source}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify(items),
+      });
       if (res.status !== 200) throw new Error(await res.text());
     };
     const timed = async (source: string, make: (i: number) => unknown) => {
       const start = performance.now();
-      for (let i = 0; i < TOTAL; i += BATCH) await post(source, Array.from({ length: BATCH }, (_, k) => make(i + k)));
+      for (let i = 0; i < TOTAL; i += BATCH)
+        await post(
+          source,
+          Array.from({ length: BATCH }, (_, k) => make(i + k)),
+        );
       return (TOTAL * 1000) / (performance.now() - start);
     };
     try {
@@ -107,14 +164,50 @@ const bench: Bench = {
       // The same items again under other ids, so the COPY table starts as empty as signals did.
       const normalizedRows = Array.from({ length: TOTAL }, (_, i) => {
         const s = normalized(i + TOTAL);
-        return ['signals', s.sourceId, s.observedAt, s.kind, s.provider, s.accountId, s.region, s.observedAt, s.observedAt, s.severity, s.title, false, s.resources, s.attributes, s, `{r:aws:${s.resources[0]!.id}}`];
+        return [
+          'signals',
+          s.sourceId,
+          s.observedAt,
+          s.kind,
+          s.provider,
+          s.accountId,
+          s.region,
+          s.observedAt,
+          s.observedAt,
+          s.severity,
+          s.title,
+          false,
+          s.resources,
+          s.attributes,
+          s,
+          `{r:aws:${s.resources[0]!.id}}`,
+        ];
       });
       const copy = await copyRate(db.url, normalizedRows);
-      const findings = parseGuardDuty(Array.from({ length: TOTAL }, (_, i) => guardDuty(i + TOTAL)), { receivedAt: new Date(), query: {} }).signals;
+      const findings = parseGuardDuty(
+        Array.from({ length: TOTAL }, (_, i) => guardDuty(i + TOTAL)),
+        { receivedAt: new Date(), query: {} },
+      ).signals;
       const copyGuardDuty = await copyRate(db.url, findings.map(copyRow));
       return [
-        { name: 'ingest, normalized signals', ratioOf: 'API items/s ÷ COPY rows/s', ratio: signalsRate / copy, value: signalsRate, baseline: copy, unit: 'items/s', target: 0.5 },
-        { name: 'ingest, native GuardDuty findings', ratioOf: 'API items/s ÷ COPY rows/s of their signals', ratio: guardDutyRate / copyGuardDuty, value: guardDutyRate, baseline: copyGuardDuty, unit: 'items/s', target: 0.5 },
+        {
+          name: 'ingest, normalized signals',
+          ratioOf: 'API items/s ÷ COPY rows/s',
+          ratio: signalsRate / copy,
+          value: signalsRate,
+          baseline: copy,
+          unit: 'items/s',
+          target: 0.5,
+        },
+        {
+          name: 'ingest, native GuardDuty findings',
+          ratioOf: 'API items/s ÷ COPY rows/s of their signals',
+          ratio: guardDutyRate / copyGuardDuty,
+          value: guardDutyRate,
+          baseline: copyGuardDuty,
+          unit: 'items/s',
+          target: 0.5,
+        },
       ];
     } finally {
       await app.close();

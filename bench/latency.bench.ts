@@ -34,7 +34,8 @@ const bench: Bench = {
       req.on('data', (c) => (body += c));
       req.on('end', () => {
         const parsed = JSON.parse(body || '{}') as { type?: string; data?: { incident?: { accounts?: string[] } } };
-        if (parsed.type === 'incident.opened') for (const a of parsed.data?.incident?.accounts ?? []) if (!arrivals.has(a)) arrivals.set(a, performance.now());
+        if (parsed.type === 'incident.opened')
+          for (const a of parsed.data?.incident?.accounts ?? []) if (!arrivals.has(a)) arrivals.set(a, performance.now());
         res.writeHead(204).end();
       });
     });
@@ -59,7 +60,11 @@ const bench: Bench = {
     const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     await app.get(WebhooksService).create({ url: receiverUrl, eventTypes: ['incident.opened'] });
     const post = (body: unknown) =>
-      fetch(`${url}/v1/ingest/signals`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${url}/v1/ingest/signals`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
 
     // Baseline: a plain POST round trip to the same receiver.
     const plain: number[] = [];
@@ -83,7 +88,9 @@ const bench: Bench = {
           region: 'us-east-1',
           observedAt: new Date(Date.UTC(2026, 10, 1) + tick * 100).toISOString(),
           title: 'cpu',
-          resources: [{ provider: 'aws', accountId: String(500000000000 + (i % 100)), region: 'us-east-1', type: 'aws.ec2.instance', id: `i-bg${i}` }],
+          resources: [
+            { provider: 'aws', accountId: String(500000000000 + (i % 100)), region: 'us-east-1', type: 'aws.ec2.instance', id: `i-bg${i}` },
+          ],
           attributes: { metric: 'cpu_utilization', average: 30, sustainedHigh: false },
         }));
         await (await post(batch)).arrayBuffer();
@@ -133,9 +140,30 @@ const bench: Bench = {
     const peakRss = Math.max(...rss) / 1024 / 1024;
     console.log(`  (background ingest achieved ${rate.toFixed(0)} signals/s; ${FINDINGS} findings)`);
     return [
-      { name: 'latency p50, finding 2xx → webhook received', ratioOf: 'latency ÷ plain POST round trip', ratio: pct(latencies, 0.5) / plainP50, value: pct(latencies, 0.5), baseline: plainP50, unit: 'ms' },
-      { name: 'latency p99, finding 2xx → webhook received (target < 1000 ms)', ratioOf: 'latency ÷ plain POST round trip', ratio: pct(latencies, 0.99) / plainP50, value: pct(latencies, 0.99), baseline: plainP50, unit: 'ms' },
-      { name: 'resident memory under that load', ratioOf: 'peak RSS ÷ RSS at start of load', ratio: peakRss / (rss[0]! / 1024 / 1024), value: peakRss, baseline: rss[0]! / 1024 / 1024, unit: 'MB' },
+      {
+        name: 'latency p50, finding 2xx → webhook received',
+        ratioOf: 'latency ÷ plain POST round trip',
+        ratio: pct(latencies, 0.5) / plainP50,
+        value: pct(latencies, 0.5),
+        baseline: plainP50,
+        unit: 'ms',
+      },
+      {
+        name: 'latency p99, finding 2xx → webhook received (target < 1000 ms)',
+        ratioOf: 'latency ÷ plain POST round trip',
+        ratio: pct(latencies, 0.99) / plainP50,
+        value: pct(latencies, 0.99),
+        baseline: plainP50,
+        unit: 'ms',
+      },
+      {
+        name: 'resident memory under that load',
+        ratioOf: 'peak RSS ÷ RSS at start of load',
+        ratio: peakRss / (rss[0]! / 1024 / 1024),
+        value: peakRss,
+        baseline: rss[0]! / 1024 / 1024,
+        unit: 'MB',
+      },
     ];
   },
 };

@@ -71,7 +71,16 @@ const bench: Bench = {
     const started = Date.now();
     const id = await seed(client);
     const seeded = (Date.now() - started) / 1000;
-    const app = await createApp(loadConfig({ MINEWATCH_API_KEY: KEY, MINEWATCH_RATE_LIMIT_PER_MINUTE: '0', LOG_LEVEL: 'silent', MINEWATCH_ROLE: 'api', MINEWATCH_DATA_DIR: '/tmp/minewatch-bench' }), db.url);
+    const app = await createApp(
+      loadConfig({
+        MINEWATCH_API_KEY: KEY,
+        MINEWATCH_RATE_LIMIT_PER_MINUTE: '0',
+        LOG_LEVEL: 'silent',
+        MINEWATCH_ROLE: 'api',
+        MINEWATCH_DATA_DIR: '/tmp/minewatch-bench',
+      }),
+      db.url,
+    );
     await app.listen({ port: 0, host: '127.0.0.1' });
     const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     const get = async (path: string) => {
@@ -85,15 +94,39 @@ const bench: Bench = {
       );
       const list = await timeIt(100, () => get('/v1/incidents?limit=50'));
       const detailSql = await timeIt(50, () =>
-        client.query(`SELECT s.* FROM incident_evidence e JOIN signals s ON s.id = e.signal_id WHERE e.incident_id = $1 ORDER BY s.observed_at`, [id]),
+        client.query(
+          `SELECT s.* FROM incident_evidence e JOIN signals s ON s.id = e.signal_id WHERE e.incident_id = $1 ORDER BY s.observed_at`,
+          [id],
+        ),
       );
       const detail = await timeIt(50, () => get(`/v1/incidents/${id}`));
       const report = await timeIt(50, () => get(`/v1/incidents/${id}/report?format=text`));
       console.log(`  (seeded in ${seeded.toFixed(0)} s)`);
       return [
-        { name: 'incidents list, 50 per page', ratioOf: 'bare SQL p99 ÷ HTTP p99 (shown: HTTP / SQL)', ratio: p99(listSql) / p99(list), value: p99(list), baseline: p99(listSql), unit: 'ms p99' },
-        { name: 'incident with 1,000 pieces of evidence', ratioOf: 'bare SQL p99 ÷ HTTP p99 (shown: HTTP / SQL)', ratio: p99(detailSql) / p99(detail), value: p99(detail), baseline: p99(detailSql), unit: 'ms p99' },
-        { name: 'its text report', ratioOf: 'bare SQL p99 ÷ HTTP p99 (shown: HTTP / SQL)', ratio: p99(detailSql) / p99(report), value: p99(report), baseline: p99(detailSql), unit: 'ms p99' },
+        {
+          name: 'incidents list, 50 per page',
+          ratioOf: 'bare SQL p99 ÷ HTTP p99 (shown: HTTP / SQL)',
+          ratio: p99(listSql) / p99(list),
+          value: p99(list),
+          baseline: p99(listSql),
+          unit: 'ms p99',
+        },
+        {
+          name: 'incident with 1,000 pieces of evidence',
+          ratioOf: 'bare SQL p99 ÷ HTTP p99 (shown: HTTP / SQL)',
+          ratio: p99(detailSql) / p99(detail),
+          value: p99(detail),
+          baseline: p99(detailSql),
+          unit: 'ms p99',
+        },
+        {
+          name: 'its text report',
+          ratioOf: 'bare SQL p99 ÷ HTTP p99 (shown: HTTP / SQL)',
+          ratio: p99(detailSql) / p99(report),
+          value: p99(report),
+          baseline: p99(detailSql),
+          unit: 'ms p99',
+        },
       ];
     } finally {
       await app.close();

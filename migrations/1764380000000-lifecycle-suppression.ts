@@ -7,7 +7,9 @@ export class LifecycleSuppression1764380000000 implements MigrationInterface {
     await q.query(`ALTER TABLE incidents ADD COLUMN status_changed_at timestamptz NOT NULL DEFAULT now()`);
     // A campaign that came back after its incident was closed opens a new incident linked to the old.
     await q.query(`ALTER TABLE incidents ADD COLUMN related_incident_id uuid REFERENCES incidents(id)`);
-    await q.query(`CREATE INDEX incidents_recently_closed ON incidents (status_changed_at) WHERE merged_into_id IS NULL AND status IN ('RESOLVED','FALSE_POSITIVE')`);
+    await q.query(
+      `CREATE INDEX incidents_recently_closed ON incidents (status_changed_at) WHERE merged_into_id IS NULL AND status IN ('RESOLVED','FALSE_POSITIVE')`,
+    );
     await q.query(`
       CREATE TABLE suppression_rules (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),

@@ -36,7 +36,9 @@ async function call<T>(url: string, key: string, path: string, init: RequestInit
 async function main(): Promise<void> {
   const config = loadConfig();
   let url = process.env['MINEWATCH_URL'] ?? `http://127.0.0.1:${config.port}`;
-  let key = config.apiKey ?? (existsSync(join(config.dataDir, 'admin.key')) ? readFileSync(join(config.dataDir, 'admin.key'), 'utf8').trim() : undefined);
+  let key =
+    config.apiKey ??
+    (existsSync(join(config.dataDir, 'admin.key')) ? readFileSync(join(config.dataDir, 'admin.key'), 'utf8').trim() : undefined);
   let stop: (() => Promise<void>) | null = null;
 
   if ((await reachable(url)) && key) {
@@ -82,7 +84,9 @@ async function main(): Promise<void> {
       `/v1/incidents?account=${SCENARIO.accountId}&limit=100`,
     );
     const incidents = page.items.filter((i) => i.attackVector.accessKeyIds.includes(SCENARIO.accessKeyId));
-    say(`\n${incidents.length} incident(s) for access key ${SCENARIO.accessKeyId}; the anomaly's total impact is $${scenarioTotalImpact().toLocaleString('en-US')}.\n`);
+    say(
+      `\n${incidents.length} incident(s) for access key ${SCENARIO.accessKeyId}; the anomaly's total impact is $${scenarioTotalImpact().toLocaleString('en-US')}.\n`,
+    );
     for (const incident of incidents) {
       process.stdout.write(await call<string>(url, key!, `/v1/incidents/${incident.id}/report?format=text`));
     }

@@ -18,8 +18,12 @@ try {
   console.log(`Running ${scenarios.length} scenarios …`);
   const e = await evaluate(scenarios, (line) => console.log(`  ${line}`));
   const campaigns = e.results.flatMap((r) => r.campaigns).length;
-  console.log(`\n${scenarios.length} scenarios, ${campaigns} mining campaigns, ${scenarios.filter((s) => s.campaigns.length === 0).length} look-alikes`);
-  console.log(`recall ${e.recall.toFixed(2)}  precision ${e.precision.toFixed(2)}  grouping accuracy ${e.grouping.toFixed(2)}  cost-impact error ${(e.costError * 100).toFixed(1)} %`);
+  console.log(
+    `\n${scenarios.length} scenarios, ${campaigns} mining campaigns, ${scenarios.filter((s) => s.campaigns.length === 0).length} look-alikes`,
+  );
+  console.log(
+    `recall ${e.recall.toFixed(2)}  precision ${e.precision.toFixed(2)}  grouping accuracy ${e.grouping.toFixed(2)}  cost-impact error ${(e.costError * 100).toFixed(1)} %`,
+  );
   process.exitCode = e.recall === 1 && e.precision === 1 && e.grouping === 1 && e.costError <= 0.1 ? 0 : 1;
 } finally {
   await db.stop();

@@ -15,6 +15,8 @@ try {
   const applied = await runMigrationsLocked(config.databaseUrl);
   console.log(applied.length ? `applied: ${applied.join(', ')}` : 'nothing to apply: the database is up to date');
 } catch (error) {
-  console.error(error instanceof ConfigError ? error.message : `migration failed: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(
+    error instanceof ConfigError ? error.message : `migration failed: ${error instanceof Error ? error.message : String(error)}`,
+  );
   process.exit(1);
 }

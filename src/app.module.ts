@@ -52,8 +52,12 @@ export class AppModule {
               validationRules: queryLimitRules(),
               hooks: {
                 preParsing: async (_schema: unknown, source: string) => assertTokenLimit(source),
-                preExecution: async (schema: GraphQLSchema, document: DocumentNode, _context: unknown, variables?: Record<string, unknown>) =>
-                  assertComplexityLimit(schema, document, variables),
+                preExecution: async (
+                  schema: GraphQLSchema,
+                  document: DocumentNode,
+                  _context: unknown,
+                  variables?: Record<string, unknown>,
+                ) => assertComplexityLimit(schema, document, variables),
               },
               errorFormatter: graphqlErrorFormatter as never,
               context: (request: unknown, reply: unknown) => ({ req: request, reply, loaders: new IncidentLoaders(incidents) }),
@@ -82,7 +86,9 @@ export class AppModule {
             // Keys and cookies must never reach a log line.
             redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]'], censor: '[redacted]' },
             autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
-            serializers: { req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.split('?')[0] }) },
+            serializers: {
+              req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.split('?')[0] }),
+            },
           },
         }),
         TypeOrmModule.forRoot(dataSourceOptions(databaseUrl, entities)),
@@ -98,9 +104,7 @@ export class AppModule {
         ConnectorsAdminModule.forRole(config.role),
         ...api,
       ],
-      providers: [
-        { provide: APP_CONFIG, useValue: config },
-      ],
+      providers: [{ provide: APP_CONFIG, useValue: config }],
       exports: [APP_CONFIG],
     };
   }

@@ -16,13 +16,20 @@ chmodSync(dataDir, 0o755);
 const db = await startEmbeddedPostgres({ dataDir, database: 'postgres' });
 
 const args = process.argv.slice(2);
-const patterns = args.length === 0 ? ['dist/test/**/*.test.js'] : args.map((a) => (a.includes('/') || a.endsWith('.js') ? a : `dist/test/${a}/**/*.test.js`));
+const patterns =
+  args.length === 0
+    ? ['dist/test/**/*.test.js']
+    : args.map((a) => (a.includes('/') || a.endsWith('.js') ? a : `dist/test/${a}/**/*.test.js`));
 
 let output = '';
 const child = spawn(
   process.execPath,
   ['--enable-source-maps', '--test', '--test-concurrency=2', '--test-timeout=300000', '--test-reporter=spec', ...patterns],
-  { cwd: root, env: { ...process.env, MINEWATCH_TEST_DATABASE_URL: db.url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] },
+  {
+    cwd: root,
+    env: { ...process.env, MINEWATCH_TEST_DATABASE_URL: db.url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
 );
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);

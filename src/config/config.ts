@@ -53,7 +53,11 @@ const envSchema = z.object({
   MINEWATCH_MAX_BODY_BYTES: positiveInt(32 * 1024 * 1024),
   MINEWATCH_CORRELATION_WINDOW_HOURS: positiveInt(72),
   MINEWATCH_CORRELATION_POLL_MS: positiveInt(1000),
-  MINEWATCH_SIGNAL_RETENTION_DAYS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 (keep forever) or more').default(400),
+  MINEWATCH_SIGNAL_RETENTION_DAYS: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(0, 'must be 0 (keep forever) or more')
+    .default(400),
   MINEWATCH_COST_RETENTION_DAYS: z.coerce
     .number({ error: 'must be a number' })
     .int('must be a whole number')
@@ -61,7 +65,11 @@ const envSchema = z.object({
     .default(400),
   MINEWATCH_PUBSUB_AUDIENCE: z.string().min(1).optional(),
   MINEWATCH_SNS_VERIFY: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
-  MINEWATCH_RATE_LIMIT_PER_MINUTE: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 (off) or more').default(1200),
+  MINEWATCH_RATE_LIMIT_PER_MINUTE: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(0, 'must be 0 (off) or more')
+    .default(1200),
   MINEWATCH_ENCRYPTION_KEY: z
     .string()
     .refine(isEncryptionKey, 'must be 32 random bytes, base64-encoded (e.g. `openssl rand -base64 32`)')

@@ -142,8 +142,7 @@ export function camelize(input: unknown): Camelized {
       if (isObject(current) && typeof segment === 'string') {
         const spelling = spellings.get(current);
         const original =
-          spelling?.originals.get(segment) ??
-          (spelling?.pascal ? segment.charAt(0).toUpperCase() + segment.slice(1) : segment);
+          spelling?.originals.get(segment) ?? (spelling?.pascal ? segment.charAt(0).toUpperCase() + segment.slice(1) : segment);
         result.push(original);
         current = own(current, segment);
       } else {
@@ -160,8 +159,7 @@ export function camelize(input: unknown): Camelized {
 // ---------------------------------------------------------------------------------------------
 // Dates
 
-const ISO_8601 =
-  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-](\d{2}):?(\d{2})))?$/;
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-](\d{2}):?(\d{2})))?$/;
 
 function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
@@ -219,16 +217,13 @@ export function padCount(value: number, width = 9): string {
 // ---------------------------------------------------------------------------------------------
 // zod building blocks with messages a user can act on
 
-const describe = (input: unknown): string =>
-  input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input;
+const describe = (input: unknown): string => (input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input);
 
 export const requiredString = z
   .string({ error: (i) => (i.input === undefined ? 'is required' : `must be a string, got ${describe(i.input)}`) })
   .min(1, 'must not be empty');
 
-export const optionalString = z
-  .string({ error: (i) => `must be a string, got ${describe(i.input)}` })
-  .optional();
+export const optionalString = z.string({ error: (i) => `must be a string, got ${describe(i.input)}` }).optional();
 
 export const finiteNumber = z.number({
   error: (i) => (i.input === undefined ? 'is required' : `must be a number, got ${describe(i.input)}`),

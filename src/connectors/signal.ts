@@ -6,14 +6,7 @@
 export const PROVIDERS = ['aws', 'azure', 'gcp'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
-export const SIGNAL_KINDS = [
-  'cost_anomaly',
-  'security_finding',
-  'utilization',
-  'provisioning',
-  'network',
-  'workload',
-] as const;
+export const SIGNAL_KINDS = ['cost_anomaly', 'security_finding', 'utilization', 'provisioning', 'network', 'workload'] as const;
 export type SignalKind = (typeof SIGNAL_KINDS)[number];
 
 export const SEVERITIES = ['INFO', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;

@@ -28,10 +28,16 @@ export interface ScenarioPayload {
   body: unknown;
 }
 
-const USER_AGENT = 'Boto3/1.34.69 md/Botocore#1.34.69 ua/2.0 os/linux#6.5.0 md/arch#x86_64 lang/python#3.11.8 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.34.69';
+const USER_AGENT =
+  'Boto3/1.34.69 md/Botocore#1.34.69 ua/2.0 os/linux#6.5.0 md/arch#x86_64 lang/python#3.11.8 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.34.69';
 const USER_ARN = `arn:aws:iam::${SCENARIO.accountId}:user/${SCENARIO.userName}`;
 const REGION_PREFIX: Record<string, string> = { 'us-east-1': 'USE1', 'us-west-2': 'USW2', 'eu-west-1': 'EU', 'ap-southeast-1': 'APS1' };
-const AMI: Record<string, string> = { 'us-east-1': 'ami-0fc5d935ebf8bc3bc', 'us-west-2': 'ami-0efcece6bed30fd98', 'eu-west-1': 'ami-0905a3c97561e0b69', 'ap-southeast-1': 'ami-078c1149d8ad719a7' };
+const AMI: Record<string, string> = {
+  'us-east-1': 'ami-0fc5d935ebf8bc3bc',
+  'us-west-2': 'ami-0efcece6bed30fd98',
+  'eu-west-1': 'ami-0905a3c97561e0b69',
+  'ap-southeast-1': 'ami-078c1149d8ad719a7',
+};
 
 function hex(seed: string, length: number): string {
   return createHash('sha256').update(seed).digest('hex').slice(0, length);
@@ -106,7 +112,11 @@ function cloudTrailRecord(region: string, eventSource: string, eventName: string
     managementEvent: true,
     recipientAccountId: SCENARIO.accountId,
     eventCategory: 'Management',
-    tlsDetails: { tlsVersion: 'TLSv1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', clientProvidedHostHeader: `${eventSource.split('.')[0]}.${region}.amazonaws.com` },
+    tlsDetails: {
+      tlsVersion: 'TLSv1.3',
+      cipherSuite: 'TLS_AES_128_GCM_SHA256',
+      clientProvidedHostHeader: `${eventSource.split('.')[0]}.${region}.amazonaws.com`,
+    },
     ...extra,
   };
 }
@@ -159,7 +169,15 @@ function runInstances(region: string, instances: Instance[]) {
           cpuOptions: { coreCount: 16, threadsPerCore: 2 },
           capacityReservationSpecification: { capacityReservationPreference: 'open' },
           enclaveOptions: { enabled: false },
-          metadataOptions: { state: 'pending', httpTokens: 'optional', httpPutResponseHopLimit: 1, httpEndpoint: 'enabled', httpProtocolIpv4: 'enabled', httpProtocolIpv6: 'disabled', instanceMetadataTags: 'disabled' },
+          metadataOptions: {
+            state: 'pending',
+            httpTokens: 'optional',
+            httpPutResponseHopLimit: 1,
+            httpEndpoint: 'enabled',
+            httpProtocolIpv4: 'enabled',
+            httpProtocolIpv6: 'disabled',
+            instanceMetadataTags: 'disabled',
+          },
           maintenanceOptions: { autoRecovery: 'default' },
           privateDnsNameOptions: { hostnameType: 'ip-name', enableResourceNameDnsARecord: false, enableResourceNameDnsAAAARecord: false },
         })),
@@ -172,26 +190,50 @@ function runInstances(region: string, instances: Instance[]) {
 function cloudTrailLogFiles(instances: Instance[]): ScenarioPayload[] {
   return Object.keys(SCENARIO.regions).map((region, r) => {
     const inRegion = instances.filter((i) => i.region === region);
-    const calls = [...new Set(inRegion.map((i) => i.launchedAt))].map((time) => runInstances(region, inRegion.filter((i) => i.launchedAt === time)));
+    const calls = [...new Set(inRegion.map((i) => i.launchedAt))].map((time) =>
+      runInstances(
+        region,
+        inRegion.filter((i) => i.launchedAt === time),
+      ),
+    );
     const records: unknown[] = [];
     if (r === 0) {
       // The attacker checks what the key is worth before spending it.
-      records.push(cloudTrailRecord(region, 'sts.amazonaws.com', 'GetCallerIdentity', SCENARIO.firstCallAt, { readOnly: true, requestParameters: null, responseElements: null }));
       records.push(
-        cloudTrailRecord(region, 'ec2.amazonaws.com', 'DescribeRegions', at(SCENARIO.firstCallAt, 1), { readOnly: true, requestParameters: { regionSet: {}, allRegions: false }, responseElements: null }),
+        cloudTrailRecord(region, 'sts.amazonaws.com', 'GetCallerIdentity', SCENARIO.firstCallAt, {
+          readOnly: true,
+          requestParameters: null,
+          responseElements: null,
+        }),
+      );
+      records.push(
+        cloudTrailRecord(region, 'ec2.amazonaws.com', 'DescribeRegions', at(SCENARIO.firstCallAt, 1), {
+          readOnly: true,
+          requestParameters: { regionSet: {}, allRegions: false },
+          responseElements: null,
+        }),
       );
       // The first try asks for more GPUs than the account's quota allows.
       records.push(
         cloudTrailRecord(region, 'ec2.amazonaws.com', 'RunInstances', at(SCENARIO.firstCallAt, 2), {
           errorCode: 'Client.VcpuLimitExceeded',
-          errorMessage: 'You have requested more vCPU capacity than your current vCPU limit of 512 allows for the instance bucket that the specified instance type belongs to.',
-          requestParameters: { instancesSet: { items: [{ imageId: AMI[region], minCount: 20, maxCount: 20 }] }, instanceType: SCENARIO.instanceType },
+          errorMessage:
+            'You have requested more vCPU capacity than your current vCPU limit of 512 allows for the instance bucket that the specified instance type belongs to.',
+          requestParameters: {
+            instancesSet: { items: [{ imageId: AMI[region], minCount: 20, maxCount: 20 }] },
+            instanceType: SCENARIO.instanceType,
+          },
           responseElements: null,
         }),
       );
     }
     records.push(...calls);
-    return { source: 'aws.cloudtrail', contentType: 'application/json', description: `CloudTrail log file, ${region} (${records.length} records)`, body: { Records: records } };
+    return {
+      source: 'aws.cloudtrail',
+      contentType: 'application/json',
+      description: `CloudTrail log file, ${region} (${records.length} records)`,
+      body: { Records: records },
+    };
   });
 }
 
@@ -265,7 +307,12 @@ function guardDuty(instances: Instance[]): ScenarioPayload[] {
   return Object.keys(SCENARIO.regions).map((region, r) => {
     const findings = instances.filter((i) => i.region === region).map((i, n) => finding(i, n + r));
     if (r < 2) {
-      return { source: 'aws.guardduty', contentType: 'application/json', description: `GuardDuty GetFindings response, ${region} (${findings.length} findings)`, body: { findings } };
+      return {
+        source: 'aws.guardduty',
+        contentType: 'application/json',
+        description: `GuardDuty GetFindings response, ${region} (${findings.length} findings)`,
+        body: { findings },
+      };
     }
     const events = findings.map((f) => ({
       version: '0',
@@ -278,7 +325,12 @@ function guardDuty(instances: Instance[]): ScenarioPayload[] {
       resources: [],
       detail: f,
     }));
-    return { source: 'aws.guardduty', contentType: 'application/json', description: `GuardDuty findings via EventBridge, ${region} (${events.length} events)`, body: events };
+    return {
+      source: 'aws.guardduty',
+      contentType: 'application/json',
+      description: `GuardDuty findings via EventBridge, ${region} (${events.length} events)`,
+      body: events,
+    };
   });
 }
 
@@ -289,7 +341,11 @@ function cloudWatch(instances: Instance[]): ScenarioPayload[] {
     const inRegion = instances.filter((i) => i.region === region);
     const queries = inRegion.map((i, n) => ({
       Id: `cpu${n}`,
-      MetricStat: { Metric: { Namespace: 'AWS/EC2', MetricName: 'CPUUtilization', Dimensions: [{ Name: 'InstanceId', Value: i.id }] }, Period: 3600, Stat: 'Average' },
+      MetricStat: {
+        Metric: { Namespace: 'AWS/EC2', MetricName: 'CPUUtilization', Dimensions: [{ Name: 'InstanceId', Value: i.id }] },
+        Period: 3600,
+        Stat: 'Average',
+      },
       ReturnData: true,
     }));
     const results = inRegion.map((_i, n) => {
@@ -340,14 +396,19 @@ function costAnomaly(): ScenarioPayload {
       region,
       service: 'Amazon Elastic Compute Cloud - Compute',
       usageType: `${REGION_PREFIX[region]}-BoxUsage:${SCENARIO.instanceType}`,
-      impact: { contribution: Math.round((total * count) / 50 * 100) / 100 },
+      impact: { contribution: Math.round(((total * count) / 50) * 100) / 100 },
     })),
     subscriptionId: uuid('subscription/alerts'),
     subscriptionName: 'daily-anomaly-alerts',
   };
   // An SNS subscription would post the envelope, signed by AWS; the demo cannot sign as AWS, so it
   // sends the message as a forwarder (an SQS consumer, a Lambda) would: the envelope's Message.
-  return { source: 'aws.cost-anomaly', contentType: 'application/json', description: `Cost Anomaly Detection alert (impact $${total})`, body: message };
+  return {
+    source: 'aws.cost-anomaly',
+    contentType: 'application/json',
+    description: `Cost Anomaly Detection alert (impact $${total})`,
+    body: message,
+  };
 }
 
 export function leakedKeyScenario(): ScenarioPayload[] {

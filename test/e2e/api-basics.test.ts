@@ -63,7 +63,12 @@ describe('API basics over HTTP', () => {
   });
 
   it('rejects bad input with problem+json naming what is wrong, and stores nothing', async () => {
-    const malformed = await t.http.post('/v1/ingest/signals').set(t.auth).set('content-type', 'application/json').send('{"sourceId": ').expect(400);
+    const malformed = await t.http
+      .post('/v1/ingest/signals')
+      .set(t.auth)
+      .set('content-type', 'application/json')
+      .send('{"sourceId": ')
+      .expect(400);
     assert.match(malformed.headers['content-type'], /problem\+json/);
     const unknown = await t.http.post('/v1/ingest/aws.nothing').set(t.auth).send({}).expect(400);
     assert.equal(unknown.body.code, 'UNKNOWN_SOURCE');
@@ -71,7 +76,11 @@ describe('API basics over HTTP', () => {
     const bad = await t.http
       .post('/v1/ingest/signals')
       .set(t.auth)
-      .send([finding('ok-1', 'i-1'), finding('bad-1', 'i-2', { observedAt: 'XXXX-XX-XXTXX:XX:XXZ' }), finding('bad-2', 'i-3', { kind: 'weird' })])
+      .send([
+        finding('ok-1', 'i-1'),
+        finding('bad-1', 'i-2', { observedAt: 'XXXX-XX-XXTXX:XX:XXZ' }),
+        finding('bad-2', 'i-3', { kind: 'weird' }),
+      ])
       .expect(400);
     assert.deepEqual(
       bad.body.errors.map((e: { index: number; field: string }) => [e.index, e.field]),
@@ -91,10 +100,18 @@ describe('API basics over HTTP', () => {
   });
 
   it('ingests idempotently; a newer version updates; NDJSON works', async () => {
-    const first = await t.http.post('/v1/ingest/signals').set(t.auth).send([finding('f-1', 'i-100'), finding('f-2', 'i-101')]).expect(200);
+    const first = await t.http
+      .post('/v1/ingest/signals')
+      .set(t.auth)
+      .send([finding('f-1', 'i-100'), finding('f-2', 'i-101')])
+      .expect(200);
     assert.equal(first.body.accepted, 2);
     assert.equal(first.body.duplicates, 0);
-    const again = await t.http.post('/v1/ingest/signals').set(t.auth).send([finding('f-1', 'i-100'), finding('f-2', 'i-101')]).expect(200);
+    const again = await t.http
+      .post('/v1/ingest/signals')
+      .set(t.auth)
+      .send([finding('f-1', 'i-100'), finding('f-2', 'i-101')])
+      .expect(200);
     assert.equal(again.body.accepted, 0);
     assert.equal(again.body.duplicates, 2);
     assert.deepEqual(again.body.signalIds, first.body.signalIds);
@@ -120,7 +137,10 @@ describe('API basics over HTTP', () => {
     const gql = await t.http
       .post('/graphql')
       .set(t.auth)
-      .send({ query: '{ incidents(first: 100, filter: { status: [OPEN] }) { totalCount edges { node { id status techniques evidence { rule weight reason signal { sourceId provider } } } } } }' })
+      .send({
+        query:
+          '{ incidents(first: 100, filter: { status: [OPEN] }) { totalCount edges { node { id status techniques evidence { rule weight reason signal { sourceId provider } } } } } }',
+      })
       .expect(200);
     assert.equal(gql.body.errors, undefined);
     const conn = gql.body.data.incidents;
@@ -148,9 +168,17 @@ describe('API basics over HTTP', () => {
   it('changes status with a note, recorded in the timeline; unknown ids are 404', async () => {
     const [incident] = (await t.http.get('/v1/incidents').set(t.auth).expect(200)).body.items;
     const readOnly = await t.keyWith(['incidents:read']);
-    await t.http.patch(`/v1/incidents/${incident.id}`).set('authorization', `Bearer ${readOnly}`).send({ status: 'ACKNOWLEDGED' }).expect(403);
+    await t.http
+      .patch(`/v1/incidents/${incident.id}`)
+      .set('authorization', `Bearer ${readOnly}`)
+      .send({ status: 'ACKNOWLEDGED' })
+      .expect(403);
     await t.http.patch(`/v1/incidents/${incident.id}`).set(t.auth).send({ status: 'DONE' }).expect(400);
-    const patched = await t.http.patch(`/v1/incidents/${incident.id}`).set(t.auth).send({ status: 'ACKNOWLEDGED', note: 'on it' }).expect(200);
+    const patched = await t.http
+      .patch(`/v1/incidents/${incident.id}`)
+      .set(t.auth)
+      .send({ status: 'ACKNOWLEDGED', note: 'on it' })
+      .expect(200);
     assert.equal(patched.body.status, 'ACKNOWLEDGED');
     const detail = await t.http.get(`/v1/incidents/${incident.id}`).set(t.auth).expect(200);
     const change = detail.body.timeline.find((e: { type: string }) => e.type === 'incident.status_changed');
@@ -163,7 +191,11 @@ describe('API basics over HTTP', () => {
     assert.equal(gql.body.data.transitionIncident.status, 'CONTAINED');
     await t.http.get('/v1/incidents/00000000-0000-4000-8000-000000000000').set(t.auth).expect(404);
     await t.http.get('/v1/incidents/not-a-uuid').set(t.auth).expect(404);
-    const none = await t.http.post('/graphql').set(t.auth).send({ query: '{ incident(id: "00000000-0000-4000-8000-000000000000") { id } }' }).expect(200);
+    const none = await t.http
+      .post('/graphql')
+      .set(t.auth)
+      .send({ query: '{ incident(id: "00000000-0000-4000-8000-000000000000") { id } }' })
+      .expect(200);
     assert.equal(none.body.data.incident, null);
   });
 });

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
-import { getNamedType, isLeafType, GraphQLEnumType, GraphQLInputObjectType, type GraphQLArgument, isNonNullType, isListType, type GraphQLInputType } from 'graphql';
+import {
+  getNamedType,
+  isLeafType,
+  GraphQLEnumType,
+  GraphQLInputObjectType,
+  type GraphQLArgument,
+  isNonNullType,
+  isListType,
+  type GraphQLInputType,
+} from 'graphql';
 import { startTestApp, type TestApp } from '../support/app.js';
 
 const OPEN = new Set(['/healthz', '/readyz', '/graphiql', '/graphiql/', '/docs', '/openapi.json', '/openapi.yaml']);
@@ -40,7 +49,9 @@ describe('the API surface', () => {
   it('every REST route is in the OpenAPI document, and every documented path exists', async () => {
     const doc = (await t.http.get('/openapi.json').expect(200)).body as { paths: Record<string, Record<string, unknown>> };
     const api = routesOf(t).filter((r) => r.url.startsWith('/v1/') || r.url === '/healthz' || r.url === '/readyz');
-    const documented = new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)));
+    const documented = new Set(
+      Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)),
+    );
     for (const r of api) {
       const path = r.url.replace(/:(\w+)/g, '{$1}');
       assert.ok(documented.has(`${r.method} ${path}`), `${r.method} ${path} is documented`);
@@ -51,7 +62,15 @@ describe('the API surface', () => {
 
   it('no REST route answers without a key, except the open ones', async () => {
     // OPTIONS /v1/ingest/{source} is the open CloudEvents handshake.
-    const routes = routesOf(t).filter((r) => r.method !== 'OPTIONS' && !OPEN.has(r.url) && !r.url.startsWith('/graphiql/assets') && !r.url.startsWith('/docs') && r.url !== '/graphql' && r.url !== '/*');
+    const routes = routesOf(t).filter(
+      (r) =>
+        r.method !== 'OPTIONS' &&
+        !OPEN.has(r.url) &&
+        !r.url.startsWith('/graphiql/assets') &&
+        !r.url.startsWith('/docs') &&
+        r.url !== '/graphql' &&
+        r.url !== '/*',
+    );
     assert.ok(routes.length >= 10, `found ${routes.length} routes`);
     for (const r of routes) {
       const url = r.url.replace(/:(\w+)/g, '00000000-0000-4000-8000-000000000000');
@@ -81,9 +100,17 @@ describe('the API surface', () => {
   });
 
   it('manages API keys: create with scopes (shown once), list without the key, revoke', async () => {
-    const bad = await t.http.post('/v1/api-keys').set(t.auth).send({ name: '', scopes: ['root'] }).expect(400);
+    const bad = await t.http
+      .post('/v1/api-keys')
+      .set(t.auth)
+      .send({ name: '', scopes: ['root'] })
+      .expect(400);
     assert.deepEqual(bad.body.errors.map((e: { field: string }) => e.field).sort(), ['name', 'scopes']);
-    const created = await t.http.post('/v1/api-keys').set(t.auth).send({ name: 'finops', scopes: ['incidents:read'] }).expect(201);
+    const created = await t.http
+      .post('/v1/api-keys')
+      .set(t.auth)
+      .send({ name: 'finops', scopes: ['incidents:read'] })
+      .expect(201);
     assert.match(created.body.key, /^mwk_/);
     const list = await t.http.get('/v1/api-keys').set(t.auth).expect(200);
     assert.ok(list.body.some((k: { id: string; prefix: string }) => k.id === created.body.id && created.body.key.startsWith(k.prefix)));
@@ -122,7 +149,12 @@ describe('the API surface', () => {
     await t.http
       .post('/v1/ingest/signals')
       .set(t.auth)
-      .send([finding('f1', '111111111111', '2026-10-30'), cost('c1', '111111111111', '2026-10-30', 1200.5), finding('f2', '222222222222', '2026-11-20'), cost('c2', '222222222222', '2026-11-20', 800)])
+      .send([
+        finding('f1', '111111111111', '2026-10-30'),
+        cost('c1', '111111111111', '2026-10-30', 1200.5),
+        finding('f2', '222222222222', '2026-11-20'),
+        cost('c2', '222222222222', '2026-11-20', 800),
+      ])
       .expect(200);
     await t.settle();
     const res = await t.http.get('/v1/cost-impact').set(t.auth).set('x-request-id', 'trace-me-123').expect(200);
@@ -137,7 +169,10 @@ describe('the API surface', () => {
     const csv = await t.http.get('/v1/incidents?provider=aws').set(t.auth).set('accept', 'text/csv').expect(200);
     assert.match(csv.headers['content-type'], /text\/csv/);
     const lines = csv.text.trim().split('\n');
-    assert.equal(lines[0], 'id,status,severity,confidence,title,providers,accounts,regions,resourceCount,firstSeenAt,lastSeenAt,costImpactAmount,costImpactCurrency,principals,accessKeyIds,sourceIps,techniques');
+    assert.equal(
+      lines[0],
+      'id,status,severity,confidence,title,providers,accounts,regions,resourceCount,firstSeenAt,lastSeenAt,costImpactAmount,costImpactCurrency,principals,accessKeyIds,sourceIps,techniques',
+    );
     assert.equal(lines.length, 3, 'a header and the two incidents');
     assert.ok(lines.some((l) => l.includes(',222222222222,') && l.includes(',800.00,USD,')));
     const metrics = await t.http.get('/metrics').set(t.auth).expect(200);
@@ -165,11 +200,15 @@ describe('GraphQL limits', () => {
   });
 
   it('refuses, before running it, a query too deep, too costly, with too many aliases or tokens', async () => {
-    const deep = await gql('{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } } } } } }');
+    const deep = await gql(
+      '{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } } } } } }',
+    );
     assert.equal(deep.status, 400);
     assert.match(JSON.stringify(deep.body.errors), /depth/i);
     // 100 incidents × up to 50 pieces of evidence × their signals' fields: over the cost limit.
-    const costly = await gql('{ incidents(first: 100) { edges { node { evidence { reason signal { id kind source sourceId provider accountId region observedAt } } } } } }');
+    const costly = await gql(
+      '{ incidents(first: 100) { edges { node { evidence { reason signal { id kind source sourceId provider accountId region observedAt } } } } } }',
+    );
     assert.equal(costly.status, 400);
     assert.equal(costly.body.errors[0].extensions.code, 'QUERY_TOO_COMPLEX');
     const aliases = await gql(`{ ${Array.from({ length: 31 }, (_, i) => `a${i}: __typename`).join(' ')} }`);
@@ -181,13 +220,17 @@ describe('GraphQL limits', () => {
 
   it('runs queries with variables, and counts a variable `first` at its value against the cost limit', async () => {
     const gqlv = (query: string, variables: Record<string, unknown>) => t.http.post('/graphql').set(t.auth).send({ query, variables });
-    const cheap = await gqlv('query Page($n: Int!, $filter: IncidentFilter) { incidents(first: $n, filter: $filter) { totalCount edges { node { id } } } }', {
-      n: 5,
-      filter: { status: ['OPEN'] },
-    }).expect(200);
+    const cheap = await gqlv(
+      'query Page($n: Int!, $filter: IncidentFilter) { incidents(first: $n, filter: $filter) { totalCount edges { node { id } } } }',
+      {
+        n: 5,
+        filter: { status: ['OPEN'] },
+      },
+    ).expect(200);
     assert.equal(cheap.body.errors, undefined, JSON.stringify(cheap.body.errors));
     assert.equal(typeof cheap.body.data.incidents.totalCount, 'number');
-    const heavy = 'query Heavy($n: Int!) { incidents(first: $n) { edges { node { evidence { reason signal { id kind source sourceId provider accountId region observedAt } } } } } }';
+    const heavy =
+      'query Heavy($n: Int!) { incidents(first: $n) { edges { node { evidence { reason signal { id kind source sourceId provider accountId region observedAt } } } } } }';
     const small = await gqlv(heavy, { n: 2 }).expect(200);
     assert.equal(small.body.errors, undefined, JSON.stringify(small.body.errors));
     const big = await gqlv(heavy, { n: 100 });
@@ -213,14 +256,34 @@ describe('GraphQL signals and webhooks queries', () => {
   after(async () => t.close());
 
   it('pages signals with a filter and lists webhooks for admins only', async () => {
-    const items = Array.from({ length: 3 }, (_, i) => ({ sourceId: `g-${i}`, kind: 'utilization', provider: 'azure', accountId: 'sub-1', observedAt: `2026-11-2${i}T10:00:00Z`, title: 'cpu' }));
+    const items = Array.from({ length: 3 }, (_, i) => ({
+      sourceId: `g-${i}`,
+      kind: 'utilization',
+      provider: 'azure',
+      accountId: 'sub-1',
+      observedAt: `2026-11-2${i}T10:00:00Z`,
+      title: 'cpu',
+    }));
     await t.http.post('/v1/ingest/signals').set(t.auth).send(items).expect(200);
-    const q = (after?: string) => `{ signals(first: 2, filter: { provider: "azure" }${after ? `, after: "${after}"` : ''}) { edges { node { sourceId } } pageInfo { hasNextPage endCursor } } }`;
+    const q = (after?: string) =>
+      `{ signals(first: 2, filter: { provider: "azure" }${after ? `, after: "${after}"` : ''}) { edges { node { sourceId } } pageInfo { hasNextPage endCursor } } }`;
     const p1 = (await t.http.post('/graphql').set(t.auth).send({ query: q() }).expect(200)).body.data.signals;
-    assert.deepEqual(p1.edges.map((e: { node: { sourceId: string } }) => e.node.sourceId), ['g-2', 'g-1']);
+    assert.deepEqual(
+      p1.edges.map((e: { node: { sourceId: string } }) => e.node.sourceId),
+      ['g-2', 'g-1'],
+    );
     assert.equal(p1.pageInfo.hasNextPage, true);
-    const p2 = (await t.http.post('/graphql').set(t.auth).send({ query: q(p1.pageInfo.endCursor) }).expect(200)).body.data.signals;
-    assert.deepEqual(p2.edges.map((e: { node: { sourceId: string } }) => e.node.sourceId), ['g-0']);
+    const p2 = (
+      await t.http
+        .post('/graphql')
+        .set(t.auth)
+        .send({ query: q(p1.pageInfo.endCursor) })
+        .expect(200)
+    ).body.data.signals;
+    assert.deepEqual(
+      p2.edges.map((e: { node: { sourceId: string } }) => e.node.sourceId),
+      ['g-0'],
+    );
     const reader = await t.keyWith(['incidents:read']);
     const denied = await t.http.post('/graphql').set('authorization', `Bearer ${reader}`).send({ query: '{ webhooks { id url } }' });
     assert.equal(denied.body.errors[0].extensions.code, 'FORBIDDEN');

@@ -16,8 +16,14 @@ describe('connector management over REST and GraphQL', () => {
   it('needs the admin scope, on REST and GraphQL alike', async () => {
     await t.http.get('/v1/connectors').expect(401);
     const reader = await t.keyWith(['incidents:read']);
-    await t.http.get('/v1/connectors').set({ authorization: `Bearer ${reader}` }).expect(403);
-    const gql = await t.http.post('/graphql').set({ authorization: `Bearer ${reader}` }).send({ query: '{ connectors { id } }' });
+    await t.http
+      .get('/v1/connectors')
+      .set({ authorization: `Bearer ${reader}` })
+      .expect(403);
+    const gql = await t.http
+      .post('/graphql')
+      .set({ authorization: `Bearer ${reader}` })
+      .send({ query: '{ connectors { id } }' });
     assert.equal(gql.body.errors[0].extensions.code, 'FORBIDDEN');
   });
 
@@ -42,7 +48,11 @@ describe('connector management over REST and GraphQL', () => {
       credentials: { source: 'static', accessKeyId: 'AKIAEXAMPLE' },
     });
     assert.equal(second.status, 400);
-    assert.deepEqual((second.body as { errors: Array<{ field: string }> }).errors.map((e) => e.field).sort(), ['/collect/1', '/credentials/secretAccessKey', '/scopes/0']);
+    assert.deepEqual((second.body as { errors: Array<{ field: string }> }).errors.map((e) => e.field).sort(), [
+      '/collect/1',
+      '/credentials/secretAccessKey',
+      '/scopes/0',
+    ]);
     assert.deepEqual((await client.request('GET', '/v1/connectors')).body, { items: [] });
   });
 
@@ -67,18 +77,52 @@ describe('connector management over REST and GraphQL', () => {
 
     const patched = await client.request('PATCH', `/v1/connectors/${created.id}`, { name: 'renamed', intervalMinutes: 30 });
     assert.equal(patched.status, 200, patched.text);
-    assert.deepEqual([(patched.body as { name: string }).name, (patched.body as { intervalMinutes: number }).intervalMinutes], ['renamed', 30]);
-    assert.equal((await client.request('PATCH', `/v1/connectors/${created.id}`, { regions: ['us-east-1'] })).status, 400, 'regions are for aws');
+    assert.deepEqual(
+      [(patched.body as { name: string }).name, (patched.body as { intervalMinutes: number }).intervalMinutes],
+      ['renamed', 30],
+    );
+    assert.equal(
+      (await client.request('PATCH', `/v1/connectors/${created.id}`, { regions: ['us-east-1'] })).status,
+      400,
+      'regions are for aws',
+    );
 
-    const listed = await t.http.post('/graphql').set(t.auth).send({ query: '{ connectors { id name provider collect intervalMinutes status lastRunStatus credentials { source secretsStored } } }' }).expect(200);
+    const listed = await t.http
+      .post('/graphql')
+      .set(t.auth)
+      .send({
+        query: '{ connectors { id name provider collect intervalMinutes status lastRunStatus credentials { source secretsStored } } }',
+      })
+      .expect(200);
     assert.deepEqual(listed.body.data.connectors, [
-      { id: created.id, name: 'renamed', provider: 'gcp', collect: ['scc'], intervalMinutes: 30, status: 'active', lastRunStatus: 'failed', credentials: { source: 'token', secretsStored: true } },
+      {
+        id: created.id,
+        name: 'renamed',
+        provider: 'gcp',
+        collect: ['scc'],
+        intervalMinutes: 30,
+        status: 'active',
+        lastRunStatus: 'failed',
+        credentials: { source: 'token', secretsStored: true },
+      },
     ]);
-    const paused = await t.http.post('/graphql').set(t.auth).send({ query: `mutation { pauseConnector(id: "${created.id}") { status nextRunAt } }` }).expect(200);
+    const paused = await t.http
+      .post('/graphql')
+      .set(t.auth)
+      .send({ query: `mutation { pauseConnector(id: "${created.id}") { status nextRunAt } }` })
+      .expect(200);
     assert.deepEqual(paused.body.data.pauseConnector, { status: 'paused', nextRunAt: null });
-    const runs = await t.http.post('/graphql').set(t.auth).send({ query: `{ connectorRuns(id: "${created.id}") { trigger status error streams { stream error } } }` }).expect(200);
+    const runs = await t.http
+      .post('/graphql')
+      .set(t.auth)
+      .send({ query: `{ connectorRuns(id: "${created.id}") { trigger status error streams { stream error } } }` })
+      .expect(200);
     assert.equal(runs.body.data.connectorRuns[0].streams[0].stream, 'scc');
-    const deleted = await t.http.post('/graphql').set(t.auth).send({ query: `mutation { deleteConnector(id: "${created.id}") }` }).expect(200);
+    const deleted = await t.http
+      .post('/graphql')
+      .set(t.auth)
+      .send({ query: `mutation { deleteConnector(id: "${created.id}") }` })
+      .expect(200);
     assert.equal(deleted.body.data.deleteConnector, true);
     const gone = await client.request('GET', `/v1/connectors/${created.id}`);
     assert.equal(gone.status, 404);
@@ -88,7 +132,14 @@ describe('connector management over REST and GraphQL', () => {
 
   it('is documented in the OpenAPI document', async () => {
     const doc = (await t.http.get('/openapi.json').expect(200)).body as { paths: Record<string, unknown> };
-    for (const path of ['/v1/connectors', '/v1/connectors/{id}', '/v1/connectors/{id}/run', '/v1/connectors/{id}/pause', '/v1/connectors/{id}/resume', '/v1/connectors/{id}/runs']) {
+    for (const path of [
+      '/v1/connectors',
+      '/v1/connectors/{id}',
+      '/v1/connectors/{id}/run',
+      '/v1/connectors/{id}/pause',
+      '/v1/connectors/{id}/resume',
+      '/v1/connectors/{id}/runs',
+    ]) {
       assert.ok(doc.paths[path], `${path} is documented`);
     }
   });

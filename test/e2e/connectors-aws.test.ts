@@ -82,17 +82,36 @@ describe('pull connector, AWS: the leaked-key GPU fleet is found with no push at
     const impact = scenarioTotalImpact();
     assert.ok(Math.abs(incident.costImpact.amount - impact) / impact <= 0.1, `cost ${incident.costImpact.amount} within 10 % of ${impact}`);
     assert.ok(incident.techniques.includes('T1496'));
-    const detail = (await t.http.get(`/v1/incidents/${incident.id}`).set(t.auth).expect(200)).body as { evidence: Array<{ signal: { source: string } }> };
-    assert.deepEqual([...new Set(detail.evidence.map((e) => e.signal.source))].sort(), ['aws.cloudtrail', 'aws.cloudwatch', 'aws.cost-anomaly', 'aws.guardduty']);
+    const detail = (await t.http.get(`/v1/incidents/${incident.id}`).set(t.auth).expect(200)).body as {
+      evidence: Array<{ signal: { source: string } }>;
+    };
+    assert.deepEqual([...new Set(detail.evidence.map((e) => e.signal.source))].sort(), [
+      'aws.cloudtrail',
+      'aws.cloudwatch',
+      'aws.cost-anomaly',
+      'aws.guardduty',
+    ]);
   });
 
   it('spoke each API with the configured key, followed two-page answers and started 35 days back or more', () => {
     assert.ok(fake.calls.length > 0);
     assert.deepEqual([...new Set(fake.calls.map((c) => c.principal))], [ACCESS_KEY_ID]);
-    for (const operation of ['guardduty:ListFindings', 'cloudtrail:LookupEvents', 'cloudwatch:GetMetricData', 'ce:GetAnomalies', 'ce:GetCostAndUsage']) {
-      assert.ok(fake.succeeded(operation).some((c) => !c.key.endsWith('/0')), `${operation} was asked for a second page`);
+    for (const operation of [
+      'guardduty:ListFindings',
+      'cloudtrail:LookupEvents',
+      'cloudwatch:GetMetricData',
+      'ce:GetAnomalies',
+      'ce:GetCostAndUsage',
+    ]) {
+      assert.ok(
+        fake.succeeded(operation).some((c) => !c.key.endsWith('/0')),
+        `${operation} was asked for a second page`,
+      );
     }
-    const firstCostDay = fake.succeeded('ce:GetCostAndUsage').map((c) => c.key.slice(0, 10)).sort()[0]!;
+    const firstCostDay = fake
+      .succeeded('ce:GetCostAndUsage')
+      .map((c) => c.key.slice(0, 10))
+      .sort()[0]!;
     assert.ok(Date.now() - Date.parse(`${firstCostDay}T00:00:00Z`) >= 35 * 86_400_000, `cost backfill starts ${firstCostDay}`);
     assert.deepEqual(fake.duplicates(), []);
   });
@@ -108,7 +127,10 @@ describe('pull connector, AWS: the leaked-key GPU fleet is found with no push at
     assert.deepEqual(fake.duplicates(), [], 'no request repeated');
     // Only the instant streams had a new (minutes-long) window; the daily ones had no new complete day.
     const newCalls = fake.calls.slice(callsBefore);
-    assert.ok(newCalls.every((c) => !c.operation.startsWith('ce:')), 'no cost day fetched again');
+    assert.ok(
+      newCalls.every((c) => !c.operation.startsWith('ce:')),
+      'no cost day fetched again',
+    );
     await t.settle();
     const after = (await t.http.get('/v1/status').set(t.auth).expect(200)).body as { signals: { total: number } };
     assert.equal(after.signals.total, before.signals.total);

@@ -73,7 +73,10 @@ describe('pull connector, Azure: Defender mining alert on an AKS node + Percenta
     };
     const sources = new Set(detail.evidence.map((e) => e.signal.source));
     assert.ok(sources.has('azure.defender') && sources.has('azure.monitor'), [...sources].join());
-    const alertTitles = detail.evidence.filter((e) => e.signal.source === 'azure.defender').map((e) => e.signal.title).join(' | ');
+    const alertTitles = detail.evidence
+      .filter((e) => e.signal.source === 'azure.defender')
+      .map((e) => e.signal.title)
+      .join(' | ');
     assert.match(alertTitles, /mining|miner/i);
   });
 
@@ -92,15 +95,27 @@ describe('pull connector, Azure: Defender mining alert on an AKS node + Percenta
     const { items } = (await t.http.get('/v1/signals?source=minewatch.cost-detector').set(t.auth).expect(200)).body as {
       items: Array<{ kind: string; accountId: string; observedAt: string }>;
     };
-    const spike = items.filter((s) => s.accountId === AZURE_SCENARIO.subscription && s.observedAt.startsWith(new Date(AZURE_SCENARIO.day).toISOString().slice(0, 10)));
+    const spike = items.filter(
+      (s) =>
+        s.accountId === AZURE_SCENARIO.subscription && s.observedAt.startsWith(new Date(AZURE_SCENARIO.day).toISOString().slice(0, 10)),
+    );
     assert.ok(spike.length >= 1, JSON.stringify(items));
     assert.ok(spike.every((s) => s.kind === 'cost_anomaly'));
   });
 
   it('followed nextLink itself, fetched no window twice, and sent the token only over https', () => {
-    assert.ok(fake.succeeded('costmanagement:query').some((c) => !c.key.endsWith('/0')), 'Cost Management nextLink followed');
-    assert.ok(fake.succeeded('security:alerts.list').some((c) => !c.key.endsWith('/0')), 'alerts nextLink followed');
-    const firstDay = fake.succeeded('costmanagement:query').map((c) => c.key.slice(0, 10)).sort()[0]!;
+    assert.ok(
+      fake.succeeded('costmanagement:query').some((c) => !c.key.endsWith('/0')),
+      'Cost Management nextLink followed',
+    );
+    assert.ok(
+      fake.succeeded('security:alerts.list').some((c) => !c.key.endsWith('/0')),
+      'alerts nextLink followed',
+    );
+    const firstDay = fake
+      .succeeded('costmanagement:query')
+      .map((c) => c.key.slice(0, 10))
+      .sort()[0]!;
     assert.ok(Date.now() - Date.parse(`${firstDay}T00:00:00Z`) >= 35 * 86_400_000, `cost backfill starts ${firstDay}`);
     assert.deepEqual(fake.duplicates(), []);
     assert.ok(fake.url.startsWith('https://'));

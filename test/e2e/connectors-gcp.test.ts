@@ -10,7 +10,10 @@ const TOKEN = 'ya29.fake-gcp-access-token-for-the-connector-0001';
 /** A GraphQL input literal (`{name: "x", scopes: ["a"]}`) for a JSON value. */
 function literal(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(literal).join(', ')}]`;
-  if (value && typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `${k}: ${literal(v)}`).join(', ')}}`;
+  if (value && typeof value === 'object')
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${k}: ${literal(v)}`)
+      .join(', ')}}`;
   return JSON.stringify(value);
 }
 
@@ -45,7 +48,7 @@ describe('pull connector, GCP: SCC mining finding + billing spike + CPU, with no
     await fake?.stop();
   });
 
-  it('a connector created over GraphQL runs at once and the project\'s mining incident appears', async () => {
+  it("a connector created over GraphQL runs at once and the project's mining incident appears", async () => {
     const created = await t.http
       .post('/graphql')
       .set(t.auth)
@@ -59,11 +62,14 @@ describe('pull connector, GCP: SCC mining finding + billing spike + CPU, with no
           billingTable: GCP_SCENARIO.billingTable,
           billingAccount: GCP_SCENARIO.billingAccount,
         })}) { id provider collect credentials { source secretsStored } } }`,
-      })
-      ;
+      });
     assert.equal(created.status, 200, created.text);
     assert.equal(created.body.errors, undefined, JSON.stringify(created.body.errors));
-    const connector = created.body.data.createConnector as { id: string; collect: string[]; credentials: { source: string; secretsStored: boolean } };
+    const connector = created.body.data.createConnector as {
+      id: string;
+      collect: string[];
+      credentials: { source: string; secretsStored: boolean };
+    };
     connectorId = connector.id;
     assert.deepEqual(connector.collect, ['billing', 'billing-anomalies', 'audit-log', 'scc', 'monitoring']);
     assert.deepEqual(connector.credentials, { source: 'token', secretsStored: true });
@@ -88,8 +94,13 @@ describe('pull connector, GCP: SCC mining finding + billing spike + CPU, with no
     assert.deepEqual(incident.accounts, [GCP_SCENARIO.project]);
     assert.ok(['HIGH', 'CRITICAL'].includes(incident.severity), incident.severity);
     assert.ok(incident.techniques.includes('T1496'));
-    assert.ok(incident.resources.some((r) => r.id.includes(GCP_SCENARIO.vm)), JSON.stringify(incident.resources));
-    const detail = (await t.http.get(`/v1/incidents/${incident.id}`).set(t.auth).expect(200)).body as { evidence: Array<{ signal: { source: string; kind: string } }> };
+    assert.ok(
+      incident.resources.some((r) => r.id.includes(GCP_SCENARIO.vm)),
+      JSON.stringify(incident.resources),
+    );
+    const detail = (await t.http.get(`/v1/incidents/${incident.id}`).set(t.auth).expect(200)).body as {
+      evidence: Array<{ signal: { source: string; kind: string } }>;
+    };
     const kinds = new Set(detail.evidence.map((e) => `${e.signal.source}:${e.signal.kind}`));
     assert.ok(kinds.has('gcp.scc:security_finding'), [...kinds].join());
     assert.ok(kinds.has('gcp.billing:cost_anomaly'), [...kinds].join());
@@ -98,11 +109,25 @@ describe('pull connector, GCP: SCC mining finding + billing spike + CPU, with no
 
   it('aggregated in BigQuery, followed every page, fetched no window twice, and sent the token only', () => {
     assert.ok(fake.queries.length >= 1);
-    assert.ok(fake.queries.every((q) => /GROUP BY/.test(q) && /SUM\(cost\)/.test(q)), 'the SQL aggregates in BigQuery');
-    const firstDay = fake.succeeded('bigquery:jobs.insert').map((c) => c.key.slice(0, 10)).sort()[0]!;
+    assert.ok(
+      fake.queries.every((q) => /GROUP BY/.test(q) && /SUM\(cost\)/.test(q)),
+      'the SQL aggregates in BigQuery',
+    );
+    const firstDay = fake
+      .succeeded('bigquery:jobs.insert')
+      .map((c) => c.key.slice(0, 10))
+      .sort()[0]!;
     assert.ok(Date.now() - Date.parse(`${firstDay}T00:00:00Z`) >= 35 * 86_400_000, `billing backfill starts ${firstDay}`);
-    for (const op of ['bigquery:jobs.getQueryResults', 'monitoring:ListTimeSeries', 'logging:entries.list', 'cloudbilling:anomalies.list']) {
-      assert.ok(fake.succeeded(op).some((c) => !c.key.endsWith('/0')), `${op} answered in two pages`);
+    for (const op of [
+      'bigquery:jobs.getQueryResults',
+      'monitoring:ListTimeSeries',
+      'logging:entries.list',
+      'cloudbilling:anomalies.list',
+    ]) {
+      assert.ok(
+        fake.succeeded(op).some((c) => !c.key.endsWith('/0')),
+        `${op} answered in two pages`,
+      );
     }
     assert.deepEqual(fake.duplicates(), []);
     assert.ok(fake.calls.every((c) => c.status !== 401));

@@ -89,7 +89,10 @@ describe('three replicas on one PostgreSQL: each scheduled tick runs once', () =
       await client.finishedRuns(id, tick + 1);
       // Wait until every tick job of this slot has been handled, so a late duplicate would show.
       for (let i = 0; ; i++) {
-        const { rows } = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry', 'active')`, [TICK_QUEUE]);
+        const { rows } = await sql.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry', 'active')`,
+          [TICK_QUEUE],
+        );
         if (rows[0]!.n === 0) break;
         assert.ok(i < 600, 'tick jobs were handled');
         await new Promise((r) => setTimeout(r, 100));
@@ -103,7 +106,9 @@ describe('three replicas on one PostgreSQL: each scheduled tick runs once', () =
     const perSlot = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM connector_runs GROUP BY connector_id, trigger, slot`);
     assert.ok(perSlot.rows.every((r) => r.n === 1));
     assert.deepEqual(fake.duplicates(), [], 'no window fetched twice across replicas');
-    const signals = await sql.query<{ n: number; distinct_items: number }>(`SELECT count(*)::int AS n, count(DISTINCT (source, source_id))::int AS distinct_items FROM signals`);
+    const signals = await sql.query<{ n: number; distinct_items: number }>(
+      `SELECT count(*)::int AS n, count(DISTINCT (source, source_id))::int AS distinct_items FROM signals`,
+    );
     assert.equal(signals.rows[0]!.n, signals.rows[0]!.distinct_items);
     // 14 + 12 findings; RunInstances: the refused first try and two launches in us-east-1, two in us-west-2.
     assert.equal(signals.rows[0]!.n, 14 + 12 + 3 + 2, 'findings and RunInstances calls of two regions, once each');

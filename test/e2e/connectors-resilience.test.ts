@@ -98,8 +98,16 @@ describe('pull connector under a cloud that pushes back: throttling and a failin
     const cpu = (await t.http.get('/v1/signals?source=aws.cloudwatch&limit=100').set(t.auth).expect(200)).body as {
       items: Array<{ resources: Array<{ id: string; instanceType: string | null }> }>;
     };
-    const typed = new Set(cpu.items.flatMap((s) => s.resources).filter((r) => r.instanceType === SCENARIO.instanceType).map((r) => r.id));
+    const typed = new Set(
+      cpu.items
+        .flatMap((s) => s.resources)
+        .filter((r) => r.instanceType === SCENARIO.instanceType)
+        .map((r) => r.id),
+    );
     assert.equal(typed.size, 50);
-    assert.ok(fake.succeeded('ec2:DescribeInstances').some((c) => !c.key.endsWith('/0')), 'DescribeInstances answered in two pages');
+    assert.ok(
+      fake.succeeded('ec2:DescribeInstances').some((c) => !c.key.endsWith('/0')),
+      'DescribeInstances answered in two pages',
+    );
   });
 });

@@ -29,7 +29,11 @@ describe('connector credentials never appear in logs, errors, API responses or t
   const responses: string[] = [];
 
   before(async () => {
-    fake = await new AwsFake(leakedKeyAwsData(), { accessKeyId: ACCESS_KEY_ID, role: { roleArn: ROLE, externalId: EXTERNAL_ID }, echoExternalIdInErrors: true }).start();
+    fake = await new AwsFake(leakedKeyAwsData(), {
+      accessKeyId: ACCESS_KEY_ID,
+      role: { roleArn: ROLE, externalId: EXTERNAL_ID },
+      echoExternalIdInErrors: true,
+    }).start();
     // Throttling makes the service log its retries (debug), with the call that was retried.
     fake.faults.push({ operation: 'guardduty:ListFindings', kind: 'throttle', times: 2 });
     db = await createTestDatabase();
@@ -67,13 +71,24 @@ describe('connector credentials never appear in logs, errors, API responses or t
       endpoint: fake.url,
       credentials: { source: 'static', accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY, sessionToken: SESSION_TOKEN },
     };
-    const good = await record('POST', '/v1/connectors', { ...base, name: 'assumes its role', assumeRole: { roleArn: 'arn:aws:iam::{accountId}:role/MineWatchReader', externalId: EXTERNAL_ID } });
+    const good = await record('POST', '/v1/connectors', {
+      ...base,
+      name: 'assumes its role',
+      assumeRole: { roleArn: 'arn:aws:iam::{accountId}:role/MineWatchReader', externalId: EXTERNAL_ID },
+    });
     assert.equal(good.status, 201, good.text);
-    const bad = await record('POST', '/v1/connectors', { ...base, name: 'wrong external id', assumeRole: { roleArn: ROLE, externalId: WRONG_EXTERNAL_ID } });
+    const bad = await record('POST', '/v1/connectors', {
+      ...base,
+      name: 'wrong external id',
+      assumeRole: { roleArn: ROLE, externalId: WRONG_EXTERNAL_ID },
+    });
     assert.equal(bad.status, 201, bad.text);
     const goodId = (good.body as { id: string }).id;
     const badId = (bad.body as { id: string }).id;
-    assert.deepEqual((good.body as { assumeRole: unknown }).assumeRole, { roleArn: 'arn:aws:iam::{accountId}:role/MineWatchReader', externalIdSet: true });
+    assert.deepEqual((good.body as { assumeRole: unknown }).assumeRole, {
+      roleArn: 'arn:aws:iam::{accountId}:role/MineWatchReader',
+      externalIdSet: true,
+    });
 
     const [goodRun] = await client.finishedRuns(goodId, 1);
     assert.equal(goodRun!.status, 'succeeded', JSON.stringify(goodRun));
@@ -82,7 +97,11 @@ describe('connector credentials never appear in logs, errors, API responses or t
     assert.equal(badRun!.status, 'failed');
     // The role was assumed with the external id, and every call after used the role's key.
     assert.ok(fake.calls.some((c) => c.operation === 'sts:AssumeRole' && c.status === 200));
-    assert.ok(fake.calls.filter((c) => c.operation.startsWith('guardduty:') && c.status < 300).every((c) => c.principal?.startsWith('ASIAFAKETEMPORARY')));
+    assert.ok(
+      fake.calls
+        .filter((c) => c.operation.startsWith('guardduty:') && c.status < 300)
+        .every((c) => c.principal?.startsWith('ASIAFAKETEMPORARY')),
+    );
 
     const status = await record('GET', `/v1/connectors/${badId}`);
     const lastError = (status.body as { lastError: string }).lastError;
@@ -95,15 +114,21 @@ describe('connector credentials never appear in logs, errors, API responses or t
     await record('GET', `/v1/connectors/${badId}/runs`);
     await record('PATCH', `/v1/connectors/${goodId}`, { name: 'renamed' });
     const gql = await record('POST', '/graphql', {
-      query: '{ connectors { id name lastError credentials { source secretsStored accessKeyIdHint } assumeRole { roleArn externalIdSet } } }',
+      query:
+        '{ connectors { id name lastError credentials { source secretsStored accessKeyIdHint } assumeRole { roleArn externalIdSet } } }',
     });
     assert.equal(gql.status, 200, gql.text);
-    const refused = await record('POST', '/v1/connectors', { ...base, name: 'bad', credentials: { source: 'token', token: SECRET_ACCESS_KEY } });
+    const refused = await record('POST', '/v1/connectors', {
+      ...base,
+      name: 'bad',
+      credentials: { source: 'token', token: SECRET_ACCESS_KEY },
+    });
     assert.equal(refused.status, 400);
   });
 
   it('no secret is in any response, log line or table', async () => {
-    for (const text of responses) for (const secret of SECRETS) assert.ok(!text.includes(secret), `a response showed ${secret.slice(0, 8)}…`);
+    for (const text of responses)
+      for (const secret of SECRETS) assert.ok(!text.includes(secret), `a response showed ${secret.slice(0, 8)}…`);
     const logs = service.output();
     assert.ok(logs.includes('retrying a cloud call'), 'the service logged at trace level');
     for (const secret of SECRETS) assert.ok(!logs.includes(secret), `the log showed ${secret.slice(0, 8)}…`);
@@ -117,10 +142,14 @@ describe('connector credentials never appear in logs, errors, API responses or t
       assert.ok(tables.rows.some((t) => t.name === 'connectors'));
       for (const t of tables.rows) {
         const { rows } = await client.query<{ row: string }>(`SELECT x::text AS row FROM "${t.schema}"."${t.name}" x`);
-        for (const { row } of rows) for (const secret of SECRETS) assert.ok(!row.includes(secret), `${t.schema}.${t.name} holds ${secret.slice(0, 8)}…`);
+        for (const { row } of rows)
+          for (const secret of SECRETS) assert.ok(!row.includes(secret), `${t.schema}.${t.name} holds ${secret.slice(0, 8)}…`);
       }
       const sealed = await client.query<{ secrets_sealed: string }>(`SELECT secrets_sealed FROM connectors`);
-      assert.ok(sealed.rows.every((r) => r.secrets_sealed.startsWith('v1.')), 'secrets are sealed');
+      assert.ok(
+        sealed.rows.every((r) => r.secrets_sealed.startsWith('v1.')),
+        'secrets are sealed',
+      );
     } finally {
       await client.end();
     }

@@ -37,7 +37,9 @@ describe('demo: leaked access key, GPU fleet in four regions (AWS, end to end ov
   async function counts() {
     const status = (await t.http.get('/v1/status').set(t.auth).expect(200)).body;
     const incidents = (await t.http.get('/v1/incidents?limit=100').set(t.auth).expect(200)).body.items as Incident[];
-    const evidence = await Promise.all(incidents.map(async (i) => (await t.http.get(`/v1/incidents/${i.id}`).set(t.auth).expect(200)).body.evidence.length));
+    const evidence = await Promise.all(
+      incidents.map(async (i) => (await t.http.get(`/v1/incidents/${i.id}`).set(t.auth).expect(200)).body.evidence.length),
+    );
     return { signals: status.signals.total, incidents: incidents.length, evidence, costs: incidents.map((i) => i.costImpact.amount) };
   }
 
@@ -63,7 +65,10 @@ describe('demo: leaked access key, GPU fleet in four regions (AWS, end to end ov
     assert.match(report, /Account: 123456789012 .*Sources: AWS Cost Anomaly Detection \+ GuardDuty/);
     assert.match(report, /Mining instances: 50 \(p3\.8xlarge\)\s+Regions: us-east-1, us-west-2, eu-west-1, ap-southeast-1/);
     assert.match(report, /Estimated cost impact: \$14,814/);
-    assert.match(report, /Attack vector: access key AKIAQX3LEAKEDKEYWXYZ \(developer-user\) from 185\.220\.101\.47, first call 2026-11-20 22:14 UTC/);
+    assert.match(
+      report,
+      /Attack vector: access key AKIAQX3LEAKEDKEYWXYZ \(developer-user\) from 185\.220\.101\.47, first call 2026-11-20 22:14 UTC/,
+    );
     assert.match(report, /GuardDuty findings: CryptoCurrency:EC2\/BitcoinTool\.B!DNS: 50/);
     assert.match(report, /\[ \] Terminate the 50 EC2 instance/);
     assert.match(report, /\[ \] Deactivate access key AKIAQX3LEAKEDKEYWXYZ/);
@@ -79,14 +84,22 @@ describe('demo: leaked access key, GPU fleet in four regions (AWS, end to end ov
   it('re-sending every payload changes no counts', async () => {
     const before = await counts();
     const replies = await sendAll();
-    assert.ok(replies.every((r) => r.accepted === 0), 'everything is a duplicate');
+    assert.ok(
+      replies.every((r) => r.accepted === 0),
+      'everything is a duplicate',
+    );
     assert.deepEqual(await counts(), before);
   });
 
   it('a malformed GuardDuty payload gets 400 problem+json naming the field, and nothing is stored', async () => {
     const before = await counts();
     const finding = (payloads.find((p) => p.source === 'aws.guardduty')!.body as { findings: Array<Record<string, unknown>> }).findings[0]!;
-    const broken = { findings: [{ ...finding, id: 'new-finding-1' }, { ...finding, id: 'new-finding-2', updatedAt: 'XXXX-XX-XXTXX:XX:XXZ' }] };
+    const broken = {
+      findings: [
+        { ...finding, id: 'new-finding-1' },
+        { ...finding, id: 'new-finding-2', updatedAt: 'XXXX-XX-XXTXX:XX:XXZ' },
+      ],
+    };
     const res = await t.http.post('/v1/ingest/aws.guardduty').set(t.auth).send(broken).expect(400);
     assert.match(res.headers['content-type'], /application\/problem\+json/);
     assert.deepEqual(

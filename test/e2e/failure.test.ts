@@ -26,7 +26,13 @@ function batch(prefix: string, n: number, account = '123123123123') {
 }
 
 function service(url: string, role: string, dir: string): Promise<ServiceProcess> {
-  return startService({ DATABASE_URL: url, MINEWATCH_ROLE: role, MINEWATCH_API_KEY: KEY, MINEWATCH_DATA_DIR: dir, MINEWATCH_CORRELATION_POLL_MS: '200' });
+  return startService({
+    DATABASE_URL: url,
+    MINEWATCH_ROLE: role,
+    MINEWATCH_API_KEY: KEY,
+    MINEWATCH_DATA_DIR: dir,
+    MINEWATCH_CORRELATION_POLL_MS: '200',
+  });
 }
 
 describe('failure: kill -9 and a PostgreSQL restart', () => {
@@ -41,7 +47,11 @@ describe('failure: kill -9 and a PostgreSQL restart', () => {
         for (;;) {
           const prefix = `b${n++}`;
           try {
-            const res = await fetch(`${first.url}/v1/ingest/signals`, { method: 'POST', headers, body: JSON.stringify(batch(prefix, 200)) });
+            const res = await fetch(`${first.url}/v1/ingest/signals`, {
+              method: 'POST',
+              headers,
+              body: JSON.stringify(batch(prefix, 200)),
+            });
             if (res.status === 200) acknowledged.push(prefix);
           } catch {
             return; // the process is gone
@@ -55,7 +65,9 @@ describe('failure: kill -9 and a PostgreSQL restart', () => {
 
       const client = new pg.Client({ connectionString: db.url });
       await client.connect();
-      const { rows } = await client.query<{ prefix: string; n: number }>(`SELECT split_part(source_id, '-', 1) AS prefix, count(*)::int AS n FROM signals GROUP BY 1`);
+      const { rows } = await client.query<{ prefix: string; n: number }>(
+        `SELECT split_part(source_id, '-', 1) AS prefix, count(*)::int AS n FROM signals GROUP BY 1`,
+      );
       await client.end();
       const stored = new Map(rows.map((r) => [r.prefix, r.n]));
       for (const prefix of acknowledged) assert.equal(stored.get(prefix), 200, `acknowledged batch ${prefix} is complete`);
@@ -65,7 +77,10 @@ describe('failure: kill -9 and a PostgreSQL restart', () => {
       const second = await service(db.url, 'all', dir);
       try {
         for (let i = 0; ; i++) {
-          const status = (await (await fetch(`${second.url}/v1/status`, { headers })).json()) as { signals: { total: number; pendingCorrelation: number }; incidents: { total: number } };
+          const status = (await (await fetch(`${second.url}/v1/status`, { headers })).json()) as {
+            signals: { total: number; pendingCorrelation: number };
+            incidents: { total: number };
+          };
           if (status.signals.pendingCorrelation === 0) {
             assert.equal(status.incidents.total, 1, 'one account, one campaign');
             break;

@@ -31,13 +31,24 @@ const SOURCES: Record<string, { dir: string; query?: Record<string, string> }> =
   'gcp.monitoring': { dir: 'gcp/monitoring' },
   'gcp.audit-log': { dir: 'gcp/audit-log' },
   'gcp.vpc-flow-logs': { dir: 'network/gcp-vpc-flow-logs' },
-  kubernetes: { dir: 'kubernetes', query: { provider: 'aws', accountId: '123456789012', region: 'us-east-1', cluster: 'arn:aws:eks:us-east-1:123456789012:cluster/prod' } },
+  kubernetes: {
+    dir: 'kubernetes',
+    query: { provider: 'aws', accountId: '123456789012', region: 'us-east-1', cluster: 'arn:aws:eks:us-east-1:123456789012:cluster/prod' },
+  },
   focus: { dir: 'focus' },
 };
 
 // Sources whose items are context, never mining by themselves (a cost anomaly or pinned CPU alone
 // is not a miner): their fixtures are the mining scenario's and ordinary ones, but no flag says so.
-const CONTEXT_SOURCES = new Set(['aws.cost-anomaly', 'aws.cloudwatch', 'azure.monitor', 'azure.cost', 'gcp.monitoring', 'gcp.billing', 'focus']);
+const CONTEXT_SOURCES = new Set([
+  'aws.cost-anomaly',
+  'aws.cloudwatch',
+  'azure.monitor',
+  'azure.cost',
+  'gcp.monitoring',
+  'gcp.billing',
+  'focus',
+]);
 
 function contentType(file: string): string {
   if (file.endsWith('.csv')) return 'text/csv';
@@ -72,7 +83,9 @@ describe('ingest: every source of the contract, over HTTP, from its fixtures', (
   let t: TestApp;
   let db: pg.Client;
   const counts = async () => {
-    const r = await db.query<{ signals: string; cost: string }>(`SELECT (SELECT count(*) FROM signals)::text AS signals, (SELECT count(*) FROM cost_daily)::text AS cost`);
+    const r = await db.query<{ signals: string; cost: string }>(
+      `SELECT (SELECT count(*) FROM signals)::text AS signals, (SELECT count(*) FROM cost_daily)::text AS cost`,
+    );
     return r.rows[0]!;
   };
 
@@ -89,7 +102,12 @@ describe('ingest: every source of the contract, over HTTP, from its fixtures', (
   });
 
   it('covers every source the service registers', () => {
-    assert.deepEqual(Object.keys(SOURCES).sort(), Object.keys(parsers).filter((s) => s !== 'signals').sort());
+    assert.deepEqual(
+      Object.keys(SOURCES).sort(),
+      Object.keys(parsers)
+        .filter((s) => s !== 'signals')
+        .sort(),
+    );
   });
 
   for (const [source, { dir, query = {} }] of Object.entries(SOURCES)) {
@@ -112,7 +130,13 @@ describe('ingest: every source of the contract, over HTTP, from its fixtures', (
         assert.equal(reply.costRows, expected.costRows?.length ?? 0, `${file}: cost rows`);
         assert.equal(reply.signalIds.length, expected.signals.length, `${file}: one id per signal`);
         for (const [i, id] of reply.signalIds.entries()) {
-          const stored = (await t.http.get(`/v1/signals/${id}`).set(t.auth).expect(200)).body as { source: string; sourceId: string; kind: string; mining: boolean; accountId: string };
+          const stored = (await t.http.get(`/v1/signals/${id}`).set(t.auth).expect(200)).body as {
+            source: string;
+            sourceId: string;
+            kind: string;
+            mining: boolean;
+            accountId: string;
+          };
           const want = expected.signals[i]!;
           assert.deepEqual(
             { source: stored.source, sourceId: stored.sourceId, kind: stored.kind, mining: stored.mining, accountId: stored.accountId },
@@ -134,11 +158,18 @@ describe('ingest: every source of the contract, over HTTP, from its fixtures', (
       for (const file of bad) {
         const before = await counts();
         const body = readFileSync(fixturePath(`${dir}/${file}`), 'utf8');
-        const res = await t.http.post(`/v1/ingest/${source}?${new URLSearchParams(query).toString()}`).set(t.auth).set('content-type', contentType(file)).send(body);
+        const res = await t.http
+          .post(`/v1/ingest/${source}?${new URLSearchParams(query).toString()}`)
+          .set(t.auth)
+          .set('content-type', contentType(file))
+          .send(body);
         assert.equal(res.status, 400, `${file}: ${res.status} ${JSON.stringify(res.body)}`);
         assert.match(String(res.headers['content-type']), /application\/problem\+json/);
         const problems = (res.body as { errors: Array<{ field: string; message: string }> }).errors;
-        assert.ok(problems.length >= 1 && problems.every((p) => typeof p.field === 'string' && p.message.length > 0), JSON.stringify(res.body));
+        assert.ok(
+          problems.length >= 1 && problems.every((p) => typeof p.field === 'string' && p.message.length > 0),
+          JSON.stringify(res.body),
+        );
         assert.deepEqual(await counts(), before, `${file}: a refused request stored something`);
       }
     });
@@ -155,8 +186,15 @@ describe('ingest: a large JSON array of findings, all or nothing', () => {
   });
 
   const findings = (n: number, prefix = 'big') => {
-    const template = (JSON.parse(readFileSync(fixturePath('aws/guardduty/finding-bitcointool-dns-camelcase.json'), 'utf8')) as Record<string, unknown>);
-    return Array.from({ length: n }, (_, i) => ({ ...template, id: `${prefix}${String(i).padStart(6, '0')}`, arn: `${String(template['arn'])}-${prefix}${i}` }));
+    const template = JSON.parse(readFileSync(fixturePath('aws/guardduty/finding-bitcointool-dns-camelcase.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    return Array.from({ length: n }, (_, i) => ({
+      ...template,
+      id: `${prefix}${String(i).padStart(6, '0')}`,
+      arn: `${String(template['arn'])}-${prefix}${i}`,
+    }));
   };
 
   it('stores every item, answering the ids in request order, as the parser reads them', async () => {
@@ -183,14 +221,22 @@ describe('ingest: a large JSON array of findings, all or nothing', () => {
     assert.equal(res.status, 400);
     const problems = (res.body as { errors: Array<{ index: number; field: string }> }).errors;
     assert.deepEqual([...new Set(problems.map((p) => p.index))], [3, 612], JSON.stringify(problems));
-    assert.ok(problems.some((p) => p.field === '/3/updatedAt'), JSON.stringify(problems));
-    assert.ok(problems.some((p) => p.field === '/612/severity'), JSON.stringify(problems));
+    assert.ok(
+      problems.some((p) => p.field === '/3/updatedAt'),
+      JSON.stringify(problems),
+    );
+    assert.ok(
+      problems.some((p) => p.field === '/612/severity'),
+      JSON.stringify(problems),
+    );
     const after = (await t.http.get('/v1/signals?source=aws.guardduty&limit=1').set(t.auth).expect(200)).body as { items: unknown[] };
     assert.deepEqual(after.items, before.items, 'nothing of the refused array is stored');
     const db = new pg.Client({ connectionString: t.db.url });
     await db.connect();
     try {
-      const stored = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM signals WHERE source = 'aws.guardduty' AND source_id LIKE 'bad%'`);
+      const stored = await db.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM signals WHERE source = 'aws.guardduty' AND source_id LIKE 'bad%'`,
+      );
       assert.equal(stored.rows[0]!.n, '0', 'not even the good items before the first bad one');
     } finally {
       await db.end();
@@ -246,6 +292,9 @@ describe('ingest: Amazon Data Firehose HTTP endpoint delivery', () => {
     const body = res.body as { requestId: string; errorMessage: string; errors: Array<{ field: string }> };
     assert.equal(body.requestId, requestId);
     assert.ok(body.errorMessage.length > 0);
-    assert.ok(body.errors.some((e) => e.field.startsWith('/records/0')), JSON.stringify(body.errors));
+    assert.ok(
+      body.errors.some((e) => e.field.startsWith('/records/0')),
+      JSON.stringify(body.errors),
+    );
   });
 });

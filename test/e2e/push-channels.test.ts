@@ -45,22 +45,52 @@ describe('push channels: SNS, Event Grid, Pub/Sub', () => {
       SubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${topic}&Token=2336412f37fb687f5d51e6e2425f004aed`,
       Timestamp: '2026-11-20T00:00:00.000Z',
     });
-    const res = await t.http.post('/v1/ingest/aws.cost-anomaly').set(basic).set('content-type', 'text/plain; charset=UTF-8').send(JSON.stringify(confirmation)).expect(200);
+    const res = await t.http
+      .post('/v1/ingest/aws.cost-anomaly')
+      .set(basic)
+      .set('content-type', 'text/plain; charset=UTF-8')
+      .send(JSON.stringify(confirmation))
+      .expect(200);
     assert.deepEqual(res.body, { confirmed: true, topicArn: topic });
     assert.ok(fetched.some((u) => u.startsWith('https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription')));
   });
 
   it('ingests a signed SNS notification and refuses a forged one, storing nothing', async () => {
     const message = JSON.stringify(readFixture('aws/cost-anomaly/sns-message-docs-example.json'));
-    const notification = sign({ Type: 'Notification', MessageId: 'a1b2', TopicArn: topic, Subject: 'AWS Cost Anomaly Detection Alert', Message: message, Timestamp: '2026-11-20T08:00:00.000Z' }, '2');
-    const ok = await t.http.post('/v1/ingest/aws.cost-anomaly').set(basic).set('content-type', 'text/plain; charset=UTF-8').send(JSON.stringify(notification)).expect(200);
+    const notification = sign(
+      {
+        Type: 'Notification',
+        MessageId: 'a1b2',
+        TopicArn: topic,
+        Subject: 'AWS Cost Anomaly Detection Alert',
+        Message: message,
+        Timestamp: '2026-11-20T08:00:00.000Z',
+      },
+      '2',
+    );
+    const ok = await t.http
+      .post('/v1/ingest/aws.cost-anomaly')
+      .set(basic)
+      .set('content-type', 'text/plain; charset=UTF-8')
+      .send(JSON.stringify(notification))
+      .expect(200);
     assert.equal(ok.body.accepted, 1);
 
     const forged = { ...notification, Message: message.replace('1001', '99999') };
-    const refused = await t.http.post('/v1/ingest/aws.cost-anomaly').set(t.auth).set('content-type', 'text/plain').send(JSON.stringify(forged)).expect(403);
+    const refused = await t.http
+      .post('/v1/ingest/aws.cost-anomaly')
+      .set(t.auth)
+      .set('content-type', 'text/plain')
+      .send(JSON.stringify(forged))
+      .expect(403);
     assert.equal(refused.body.code, 'UNVERIFIED_PUSH');
     const elsewhere = { ...notification, SigningCertURL: 'https://attacker.example.com/cert.pem' };
-    await t.http.post('/v1/ingest/aws.cost-anomaly').set(t.auth).set('content-type', 'text/plain').send(JSON.stringify(elsewhere)).expect(403);
+    await t.http
+      .post('/v1/ingest/aws.cost-anomaly')
+      .set(t.auth)
+      .set('content-type', 'text/plain')
+      .send(JSON.stringify(elsewhere))
+      .expect(403);
     const signals = (await t.http.get('/v1/signals?source=aws.cost-anomaly').set(t.auth).expect(200)).body.items;
     assert.equal(signals.length, 1);
   });
@@ -71,14 +101,22 @@ describe('push channels: SNS, Event Grid, Pub/Sub', () => {
         id: '2d1781af-3a4c-4d7c-bd0c-e34b19da4e66',
         topic: '/subscriptions/xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx',
         subject: '',
-        data: { validationCode: '512d38b6-c7b8-40c8-89fe-f46f9e9622b6', validationUrl: 'https://rp-eastus2.eventgrid.azure.net:553/eventsubscriptions/myeventsub/validate?id=0000&t=2022-10-28T04:23:35.1981776Z' },
+        data: {
+          validationCode: '512d38b6-c7b8-40c8-89fe-f46f9e9622b6',
+          validationUrl:
+            'https://rp-eastus2.eventgrid.azure.net:553/eventsubscriptions/myeventsub/validate?id=0000&t=2022-10-28T04:23:35.1981776Z',
+        },
         eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent',
         eventTime: '2022-10-28T04:23:35.1981776Z',
         metadataVersion: '1',
         dataVersion: '1',
       },
     ];
-    const res = await t.http.post('/v1/ingest/azure.defender?key=' + ADMIN_KEY).set('aeg-event-type', 'SubscriptionValidation').send(validation).expect(200);
+    const res = await t.http
+      .post('/v1/ingest/azure.defender?key=' + ADMIN_KEY)
+      .set('aeg-event-type', 'SubscriptionValidation')
+      .send(validation)
+      .expect(200);
     assert.deepEqual(res.body, { validationResponse: '512d38b6-c7b8-40c8-89fe-f46f9e9622b6' });
     const options = await t.http.options('/v1/ingest/azure.defender').set('webhook-request-origin', 'eventgrid.azure.net').expect(200);
     assert.equal(options.headers['webhook-allowed-origin'], 'eventgrid.azure.net');
@@ -86,9 +124,18 @@ describe('push channels: SNS, Event Grid, Pub/Sub', () => {
 
   it('takes a Pub/Sub push envelope with the key in the query, and never echoes the key', async () => {
     const push = readFixtureText('gcp/scc/pubsub-push-bad-domain-inactive.json');
-    const res = await t.http.post(`/v1/ingest/gcp.scc?key=${ADMIN_KEY}`).set('authorization', 'Bearer eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.c2ln').set('content-type', 'application/json').send(push).expect(200);
+    const res = await t.http
+      .post(`/v1/ingest/gcp.scc?key=${ADMIN_KEY}`)
+      .set('authorization', 'Bearer eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.c2ln')
+      .set('content-type', 'application/json')
+      .send(push)
+      .expect(200);
     assert.equal(res.body.accepted, 1);
-    const bad = await t.http.post(`/v1/ingest/gcp.scc?key=${ADMIN_KEY}`).set('content-type', 'application/json').send('{"message":{"data":"%%%"},"subscription":"projects/p/subscriptions/s"}').expect(400);
+    const bad = await t.http
+      .post(`/v1/ingest/gcp.scc?key=${ADMIN_KEY}`)
+      .set('content-type', 'application/json')
+      .send('{"message":{"data":"%%%"},"subscription":"projects/p/subscriptions/s"}')
+      .expect(400);
     assert.ok(!JSON.stringify(bad.body).includes(ADMIN_KEY), 'the problem never echoes the key');
   });
 });
@@ -113,10 +160,28 @@ describe('Pub/Sub push OIDC verification, when configured', () => {
 
   it('accepts a push with a valid token for the audience and refuses others', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const claims = { iss: 'https://accounts.google.com', aud: audience, iat: now, exp: now + 3600, email: 'pubsub-push@proj.iam.gserviceaccount.com', email_verified: true, sub: '1' };
+    const claims = {
+      iss: 'https://accounts.google.com',
+      aud: audience,
+      iat: now,
+      exp: now + 3600,
+      email: 'pubsub-push@proj.iam.gserviceaccount.com',
+      email_verified: true,
+      sub: '1',
+    };
     const push = readFixtureText('gcp/scc/pubsub-push-bad-domain-inactive.json');
-    await t.http.post(`/v1/ingest/gcp.scc?key=${ADMIN_KEY}`).set('authorization', `Bearer ${jwt(claims)}`).set('content-type', 'application/json').send(push).expect(200);
-    const wrongAudience = await t.http.post(`/v1/ingest/gcp.scc?key=${ADMIN_KEY}`).set('authorization', `Bearer ${jwt({ ...claims, aud: 'https://other' })}`).set('content-type', 'application/json').send(push).expect(403);
+    await t.http
+      .post(`/v1/ingest/gcp.scc?key=${ADMIN_KEY}`)
+      .set('authorization', `Bearer ${jwt(claims)}`)
+      .set('content-type', 'application/json')
+      .send(push)
+      .expect(200);
+    const wrongAudience = await t.http
+      .post(`/v1/ingest/gcp.scc?key=${ADMIN_KEY}`)
+      .set('authorization', `Bearer ${jwt({ ...claims, aud: 'https://other' })}`)
+      .set('content-type', 'application/json')
+      .send(push)
+      .expect(403);
     assert.equal(wrongAudience.body.code, 'UNVERIFIED_PUSH');
     await t.http.post(`/v1/ingest/gcp.scc?key=${ADMIN_KEY}`).set('content-type', 'application/json').send(push).expect(403);
   });

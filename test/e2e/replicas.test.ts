@@ -13,7 +13,14 @@ const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/j
 /** One campaign per account: a launch by a leaked key, findings on its instances, a cost anomaly. */
 function campaign(account: string, instances: number): unknown[] {
   const ids = Array.from({ length: instances }, (_, i) => `i-${account.slice(-4)}${String(i).padStart(4, '0')}`);
-  const resource = (id: string) => ({ provider: 'aws', accountId: account, region: 'us-east-1', type: 'aws.ec2.instance', id, instanceType: 'g4dn.xlarge' });
+  const resource = (id: string) => ({
+    provider: 'aws',
+    accountId: account,
+    region: 'us-east-1',
+    type: 'aws.ec2.instance',
+    id,
+    instanceType: 'g4dn.xlarge',
+  });
   return [
     {
       source: 'aws.cloudtrail',
@@ -70,7 +77,13 @@ async function runTopology(roles: string[]): Promise<void> {
       roles.map((role) => {
         const dir = mkdtempSync(join(tmpdir(), 'minewatch-replica-'));
         dirs.push(dir);
-        return startService({ DATABASE_URL: db.url, MINEWATCH_ROLE: role, MINEWATCH_API_KEY: KEY, MINEWATCH_DATA_DIR: dir, MINEWATCH_CORRELATION_POLL_MS: '200' });
+        return startService({
+          DATABASE_URL: db.url,
+          MINEWATCH_ROLE: role,
+          MINEWATCH_API_KEY: KEY,
+          MINEWATCH_DATA_DIR: dir,
+          MINEWATCH_CORRELATION_POLL_MS: '200',
+        });
       }),
     );
     procs.push(...started);

@@ -41,7 +41,10 @@ describe('the service process on its embedded database', () => {
       const list = await fetch(`${second.url}/v1/signals?provider=gcp`, { headers: auth });
       assert.equal(list.status, 200);
       const page = (await list.json()) as { items: Array<{ sourceId: string }> };
-      assert.deepEqual(page.items.map((s) => s.sourceId), ['kept-1']);
+      assert.deepEqual(
+        page.items.map((s) => s.sourceId),
+        ['kept-1'],
+      );
       const again = await fetch(`${second.url}/v1/ingest/signals`, { method: 'POST', headers: auth, body });
       assert.equal(((await again.json()) as { duplicates: number }).duplicates, 1);
     } finally {
@@ -76,7 +79,10 @@ describe('npm run migration:run', () => {
     const db = await createTestDatabase({ migrate: false });
     try {
       const run = () =>
-        execFileSync(process.execPath, [join(process.cwd(), 'dist/scripts/migration-run.js')], { env: { ...process.env, DATABASE_URL: db.url }, encoding: 'utf8' });
+        execFileSync(process.execPath, [join(process.cwd(), 'dist/scripts/migration-run.js')], {
+          env: { ...process.env, DATABASE_URL: db.url },
+          encoding: 'utf8',
+        });
       assert.match(run(), /applied: InitialSchema/);
       assert.match(run(), /up to date/);
     } finally {

@@ -28,9 +28,12 @@ describe('correlation does not depend on arrival order', () => {
     for (const scenario of [leakedKeyGpuFleet, twoCampaigns]) {
       const reference = summary(await runScenario(scenario));
       await fc.assert(
-        fc.asyncProperty(fc.shuffledSubarray(scenario.steps, { minLength: scenario.steps.length, maxLength: scenario.steps.length }), async (steps) => {
-          assert.deepEqual(summary(await runScenario({ ...scenario, steps })), reference);
-        }),
+        fc.asyncProperty(
+          fc.shuffledSubarray(scenario.steps, { minLength: scenario.steps.length, maxLength: scenario.steps.length }),
+          async (steps) => {
+            assert.deepEqual(summary(await runScenario({ ...scenario, steps })), reference);
+          },
+        ),
         { numRuns: 3, seed: 4242 },
       );
     }

@@ -13,7 +13,9 @@ const mining = (id: string, accountId: string) => ({
   severity: 'HIGH',
   title: 'K8S.NODE_DigitalCurrencyMining',
   mining: true,
-  resources: [{ provider: 'azure', accountId, region: 'westeurope', type: 'azure.aks.node', id: `/subscriptions/${accountId}/nodes/${id}` }],
+  resources: [
+    { provider: 'azure', accountId, region: 'westeurope', type: 'azure.aks.node', id: `/subscriptions/${accountId}/nodes/${id}` },
+  ],
 });
 
 interface EventPayload {
@@ -62,25 +64,47 @@ describe('GraphQL subscription incidentEvents across replicas', () => {
 
   it('delivers an incident opened on one replica to a subscriber on another, filtered', async () => {
     const url = reader.baseUrl.replace(/^http/, 'ws').replace('[::1]', '127.0.0.1') + '/graphql';
-    const client = createClient({ url, webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${ADMIN_KEY}` }, retryAttempts: 0 });
+    const client = createClient({
+      url,
+      webSocketImpl: WebSocket,
+      connectionParams: { Authorization: `Bearer ${ADMIN_KEY}` },
+      retryAttempts: 0,
+    });
     try {
-      const onlyB = subscribe(client, 'subscription { incidentEvents(filter: { account: "sub-b" }) { id type incident { id accounts providers } } }');
+      const onlyB = subscribe(
+        client,
+        'subscription { incidentEvents(filter: { account: "sub-b" }) { id type incident { id accounts providers } } }',
+      );
       const all = subscribe(client, 'subscription { incidentEvents { id type incident { id accounts } } }');
       // Let both subscriptions register before anything is published.
       await new Promise((r) => setTimeout(r, 300));
-      await writer.http.post('/v1/ingest/signals').set(writer.auth).send([mining('n1', 'sub-a')]).expect(200);
+      await writer.http
+        .post('/v1/ingest/signals')
+        .set(writer.auth)
+        .send([mining('n1', 'sub-a')])
+        .expect(200);
       await writer.settle();
-      await writer.http.post('/v1/ingest/signals').set(writer.auth).send([mining('n2', 'sub-b')]).expect(200);
+      await writer.http
+        .post('/v1/ingest/signals')
+        .set(writer.auth)
+        .send([mining('n2', 'sub-b')])
+        .expect(200);
       await writer.settle();
       await all.next(2);
       await onlyB.next(1);
       assert.deepEqual(all.errors, []);
       assert.deepEqual(onlyB.errors, []);
-      assert.deepEqual(all.events.map((e) => [e.incidentEvents.type, e.incidentEvents.incident.accounts]), [
-        ['incident.opened', ['sub-a']],
-        ['incident.opened', ['sub-b']],
-      ]);
-      assert.deepEqual(onlyB.events.map((e) => e.incidentEvents.incident.accounts), [['sub-b']]);
+      assert.deepEqual(
+        all.events.map((e) => [e.incidentEvents.type, e.incidentEvents.incident.accounts]),
+        [
+          ['incident.opened', ['sub-a']],
+          ['incident.opened', ['sub-b']],
+        ],
+      );
+      assert.deepEqual(
+        onlyB.events.map((e) => e.incidentEvents.incident.accounts),
+        [['sub-b']],
+      );
       assert.deepEqual(onlyB.events[0]!.incidentEvents.incident.providers, ['azure']);
     } finally {
       await client.dispose();
@@ -89,7 +113,12 @@ describe('GraphQL subscription incidentEvents across replicas', () => {
 
   it('refuses a subscription without a valid key', async () => {
     const url = reader.baseUrl.replace(/^http/, 'ws').replace('[::1]', '127.0.0.1') + '/graphql';
-    const client = createClient({ url, webSocketImpl: WebSocket, connectionParams: { Authorization: 'Bearer mwk_wrong' }, retryAttempts: 0 });
+    const client = createClient({
+      url,
+      webSocketImpl: WebSocket,
+      connectionParams: { Authorization: 'Bearer mwk_wrong' },
+      retryAttempts: 0,
+    });
     const sub = subscribe(client, 'subscription { incidentEvents { id } }');
     await sub.next(1);
     assert.equal(sub.events.length, 0);

@@ -68,22 +68,36 @@ export class AwsFake extends FakeServer {
       case 'sts':
         return this.sts(req, accessKeyId);
       case 'ce':
-        return this.guarded(accessKeyId, region, `ce:${target.split('.').pop()}`, 'json1.1', () => this.costExplorer(target, JSON.parse(req.body || '{}'), accessKeyId));
+        return this.guarded(accessKeyId, region, `ce:${target.split('.').pop()}`, 'json1.1', () =>
+          this.costExplorer(target, JSON.parse(req.body || '{}'), accessKeyId),
+        );
       case 'cloudtrail':
-        return this.guarded(accessKeyId, region, 'cloudtrail:LookupEvents', 'json1.1', () => this.lookupEvents(region!, JSON.parse(req.body || '{}'), accessKeyId));
+        return this.guarded(accessKeyId, region, 'cloudtrail:LookupEvents', 'json1.1', () =>
+          this.lookupEvents(region!, JSON.parse(req.body || '{}'), accessKeyId),
+        );
       case 'monitoring':
-        return this.guarded(accessKeyId, region, 'cloudwatch:GetMetricData', 'query-json', () => this.getMetricData(region!, JSON.parse(req.body || '{}'), accessKeyId));
+        return this.guarded(accessKeyId, region, 'cloudwatch:GetMetricData', 'query-json', () =>
+          this.getMetricData(region!, JSON.parse(req.body || '{}'), accessKeyId),
+        );
       case 'guardduty':
         return this.guardDuty(req, region!, accessKeyId);
       case 'ec2':
-        return this.guarded(accessKeyId, region, 'ec2:DescribeInstances', 'ec2', () => this.describeInstances(region!, new URLSearchParams(req.body), accessKeyId));
+        return this.guarded(accessKeyId, region, 'ec2:DescribeInstances', 'ec2', () =>
+          this.describeInstances(region!, new URLSearchParams(req.body), accessKeyId),
+        );
       default:
         return { status: 400, body: `the fake does not speak ${service}` };
     }
   }
 
   /** Checks the signing key, then lets the handler answer or raise a fault. */
-  private guarded(accessKeyId: string | null, region: string | null, operation: string, protocol: 'json1.1' | 'query-json' | 'rest' | 'ec2', answer: () => FakeReply): FakeReply {
+  private guarded(
+    accessKeyId: string | null,
+    region: string | null,
+    operation: string,
+    protocol: 'json1.1' | 'query-json' | 'rest' | 'ec2',
+    answer: () => FakeReply,
+  ): FakeReply {
     const denied = this.denied(accessKeyId);
     if (denied) {
       this.record({ operation, region, key: 'denied', status: 403, principal: accessKeyId });
@@ -93,13 +107,24 @@ export class AwsFake extends FakeServer {
   }
 
   private denied(accessKeyId: string | null): string | null {
-    if (this.options.role) return accessKeyId && this.issuedKeys.has(accessKeyId) ? null : 'The security token included in the request is invalid (the role was not assumed).';
-    if (this.options.accessKeyId && accessKeyId !== this.options.accessKeyId) return 'The security token included in the request is invalid.';
+    if (this.options.role)
+      return accessKeyId && this.issuedKeys.has(accessKeyId)
+        ? null
+        : 'The security token included in the request is invalid (the role was not assumed).';
+    if (this.options.accessKeyId && accessKeyId !== this.options.accessKeyId)
+      return 'The security token included in the request is invalid.';
     return null;
   }
 
   /** Answers a faulted page, or null to go on. */
-  private faulted(operation: string, page: number, protocol: 'json1.1' | 'query-json' | 'rest' | 'ec2', region: string | null, key: string, principal: string | null): FakeReply | null {
+  private faulted(
+    operation: string,
+    page: number,
+    protocol: 'json1.1' | 'query-json' | 'rest' | 'ec2',
+    region: string | null,
+    key: string,
+    principal: string | null,
+  ): FakeReply | null {
     const kind = this.fault(operation, page, region);
     if (!kind) return null;
     const status = kind === 'throttle' ? (protocol === 'rest' ? 429 : protocol === 'ec2' ? 503 : 400) : 500;
@@ -120,7 +145,12 @@ export class AwsFake extends FakeServer {
               : protocol === 'query-json'
                 ? 'Throttling'
                 : 'ThrottlingException';
-    return this.error(protocol, status, name, kind === 'throttle' ? 'Rate exceeded' : 'We encountered an internal error. Please try again.');
+    return this.error(
+      protocol,
+      status,
+      name,
+      kind === 'throttle' ? 'Rate exceeded' : 'We encountered an internal error. Please try again.',
+    );
   }
 
   private error(protocol: 'json1.1' | 'query-json' | 'rest' | 'ec2' | 'sts', status: number, code: string, message: string): FakeReply {
@@ -138,14 +168,19 @@ export class AwsFake extends FakeServer {
         body: `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${xmlEscape(message)}</Message></Error><RequestId>fake-request</RequestId></ErrorResponse>`,
       };
     }
-    const headers: Record<string, string> = { 'content-type': protocol === 'rest' ? 'application/json' : protocol === 'query-json' ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1', 'x-amzn-errortype': code };
+    const headers: Record<string, string> = {
+      'content-type':
+        protocol === 'rest' ? 'application/json' : protocol === 'query-json' ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1',
+      'x-amzn-errortype': code,
+    };
     // Query-compatible services (CloudWatch) carry the query error code in a header of its own.
     if (protocol === 'query-json') headers['x-amzn-query-error'] = `${code};${status >= 500 ? 'Receiver' : 'Sender'}`;
     return { status, headers, body: JSON.stringify({ __type: code, message }) };
   }
 
   private json(protocol: 'json1.1' | 'query-json' | 'rest', body: unknown): FakeReply {
-    const type = protocol === 'rest' ? 'application/json' : protocol === 'query-json' ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1';
+    const type =
+      protocol === 'rest' ? 'application/json' : protocol === 'query-json' ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1';
     return { status: 200, headers: { 'content-type': type }, body: JSON.stringify(body) };
   }
 
@@ -201,7 +236,10 @@ export class AwsFake extends FakeServer {
       });
       const page = matching.slice(offset, offset + size);
       this.record({ operation, region: 'us-east-1', key: `${key}/${offset}`, status: 200, principal });
-      return this.json('json1.1', { Anomalies: page, ...(offset + size < matching.length ? { NextPageToken: pageToken(offset + size, key) } : {}) });
+      return this.json('json1.1', {
+        Anomalies: page,
+        ...(offset + size < matching.length ? { NextPageToken: pageToken(offset + size, key) } : {}),
+      });
     }
     if (operation === 'ce:GetCostAndUsage') {
       const period = body['TimePeriod'] as { Start: string; End: string };
@@ -214,7 +252,8 @@ export class AwsFake extends FakeServer {
       const fault = this.faulted(operation, pageNumber(offset, size), 'json1.1', region, `${key}/${offset}`, principal);
       if (fault) return fault;
       const days: string[] = [];
-      for (let d = Date.parse(`${period.Start}T00:00:00Z`); d < Date.parse(`${period.End}T00:00:00Z`); d += 86_400_000) days.push(new Date(d).toISOString().slice(0, 10));
+      for (let d = Date.parse(`${period.Start}T00:00:00Z`); d < Date.parse(`${period.End}T00:00:00Z`); d += 86_400_000)
+        days.push(new Date(d).toISOString().slice(0, 10));
       const page = days.slice(offset, offset + size);
       const results = page.map((day) => ({
         TimePeriod: { Start: day, End: new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10) },
@@ -253,7 +292,12 @@ export class AwsFake extends FakeServer {
     const matching = this.data.cloudTrail
       .filter(({ region: r, record }) => {
         const at = Date.parse(String(record['eventTime']));
-        return r === region && at >= start && at <= end && (!attribute || attribute.AttributeKey !== 'EventName' || record['eventName'] === attribute.AttributeValue);
+        return (
+          r === region &&
+          at >= start &&
+          at <= end &&
+          (!attribute || attribute.AttributeKey !== 'EventName' || record['eventName'] === attribute.AttributeValue)
+        );
       })
       // Newest first, as LookupEvents returns them.
       .sort((a, b) => Date.parse(String(b.record['eventTime'])) - Date.parse(String(a.record['eventTime'])));
@@ -279,7 +323,10 @@ export class AwsFake extends FakeServer {
   // CloudWatch GetMetricData (JSON 1.0, query-compatible)
 
   private getMetricData(region: string, body: Record<string, unknown>, principal: string | null): FakeReply {
-    const queries = body['MetricDataQueries'] as Array<{ Id: string; MetricStat?: { Metric: { Dimensions?: Array<{ Name: string; Value: string }> } } }>;
+    const queries = body['MetricDataQueries'] as Array<{
+      Id: string;
+      MetricStat?: { Metric: { Dimensions?: Array<{ Name: string; Value: string }> } };
+    }>;
     const start = Number(body['StartTime']) * 1000;
     const end = Number(body['EndTime']) * 1000;
     const key = `${new Date(start).toISOString()}..${new Date(end).toISOString()}/${digest(queries)}`;
@@ -292,10 +339,20 @@ export class AwsFake extends FakeServer {
       const points = (this.data.metrics.find((m) => m.region === region && m.instanceId === instanceId)?.points ?? [])
         .filter((p) => p.at >= start && p.at < end)
         .sort((a, b) => b.at - a.at);
-      return { Id: q.Id, Label: 'CPUUtilization', Timestamps: points.map((p) => p.at / 1000), Values: points.map((p) => p.value), StatusCode: 'Complete' };
+      return {
+        Id: q.Id,
+        Label: 'CPUUtilization',
+        Timestamps: points.map((p) => p.at / 1000),
+        Values: points.map((p) => p.value),
+        StatusCode: 'Complete',
+      };
     });
     this.record({ operation: 'cloudwatch:GetMetricData', region, key: `${key}/${offset}`, status: 200, principal });
-    return this.json('query-json', { MetricDataResults: results, Messages: [], ...(offset + size < queries.length ? { NextToken: pageToken(offset + size, key) } : {}) });
+    return this.json('query-json', {
+      MetricDataResults: results,
+      Messages: [],
+      ...(offset + size < queries.length ? { NextToken: pageToken(offset + size, key) } : {}),
+    });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -314,7 +371,12 @@ export class AwsFake extends FakeServer {
     if (req.method === 'POST' && list) {
       return this.guarded(principal, region, 'guardduty:ListFindings', 'rest', () => {
         const body = JSON.parse(req.body || '{}') as {
-          findingCriteria?: { criterion?: Record<string, { equals?: string[]; eq?: string[]; greaterThanOrEqual?: number; gte?: number; lessThan?: number; lt?: number }> };
+          findingCriteria?: {
+            criterion?: Record<
+              string,
+              { equals?: string[]; eq?: string[]; greaterThanOrEqual?: number; gte?: number; lessThan?: number; lt?: number }
+            >;
+          };
           maxResults?: number;
           nextToken?: string;
         };
@@ -330,8 +392,16 @@ export class AwsFake extends FakeServer {
         const matching = this.data.findings
           .filter((f) => f.region === region && f.detectorId === list[1])
           .map((f) => f.finding)
-          .filter((f) => (!types || types.includes(String(f['type']))) && Date.parse(String(f['updatedAt'])) >= from && Date.parse(String(f['updatedAt'])) < to)
-          .sort((a, b) => Date.parse(String(a['updatedAt'])) - Date.parse(String(b['updatedAt'])) || String(a['id']).localeCompare(String(b['id'])));
+          .filter(
+            (f) =>
+              (!types || types.includes(String(f['type']))) &&
+              Date.parse(String(f['updatedAt'])) >= from &&
+              Date.parse(String(f['updatedAt'])) < to,
+          )
+          .sort(
+            (a, b) =>
+              Date.parse(String(a['updatedAt'])) - Date.parse(String(b['updatedAt'])) || String(a['id']).localeCompare(String(b['id'])),
+          );
         this.record({ operation: 'guardduty:ListFindings', region, key: `${key}/${offset}`, status: 200, principal });
         return this.json('rest', {
           findingIds: matching.slice(offset, offset + size).map((f) => f['id']),
@@ -345,12 +415,18 @@ export class AwsFake extends FakeServer {
         const ids = (JSON.parse(req.body || '{}') as { findingIds?: string[] }).findingIds ?? [];
         const fault = this.faulted('guardduty:GetFindings', 1, 'rest', region, digest(ids), principal);
         if (fault) return fault;
-        const findings = this.data.findings.filter((f) => f.region === region && f.detectorId === get[1] && ids.includes(String(f.finding['id']))).map((f) => f.finding);
+        const findings = this.data.findings
+          .filter((f) => f.region === region && f.detectorId === get[1] && ids.includes(String(f.finding['id'])))
+          .map((f) => f.finding);
         this.record({ operation: 'guardduty:GetFindings', region, key: digest(ids), status: 200, principal });
         return this.json('rest', { findings });
       });
     }
-    return { status: 404, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: `no route ${req.method} ${path}` }) };
+    return {
+      status: 404,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ message: `no route ${req.method} ${path}` }),
+    };
   }
 
   // -------------------------------------------------------------------------------------------

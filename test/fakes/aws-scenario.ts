@@ -26,9 +26,12 @@ export function leakedKeyAwsData(): AwsFakeData {
   for (const payload of leakedKeyScenario()) {
     const body = typeof payload.body === 'string' ? (JSON.parse(payload.body) as unknown) : payload.body;
     if (payload.source === 'aws.cloudtrail') {
-      for (const record of (body as { Records: Array<Record<string, unknown>> }).Records) data.cloudTrail.push({ region: String(record['awsRegion']), record });
+      for (const record of (body as { Records: Array<Record<string, unknown>> }).Records)
+        data.cloudTrail.push({ region: String(record['awsRegion']), record });
     } else if (payload.source === 'aws.guardduty') {
-      const findings = Array.isArray(body) ? (body as Array<{ detail: Record<string, unknown> }>).map((e) => e.detail) : (body as { findings: Array<Record<string, unknown>> }).findings;
+      const findings = Array.isArray(body)
+        ? (body as Array<{ detail: Record<string, unknown> }>).map((e) => e.detail)
+        : (body as { findings: Array<Record<string, unknown>> }).findings;
       for (const finding of findings) {
         const detectorId = String((finding['service'] as { detectorId: string }).detectorId);
         data.findings.push({ region: String(finding['region']), detectorId, finding: camelKeys(finding) as Record<string, unknown> });
@@ -42,7 +45,11 @@ export function leakedKeyAwsData(): AwsFakeData {
       for (const result of envelope.MetricDataResults) {
         const query = envelope.MetricDataQueries.find((q) => q.Id === result.Id)!;
         const instanceId = query.MetricStat.Metric.Dimensions.find((d) => d.Name === 'InstanceId')!.Value;
-        data.metrics.push({ region: envelope.region, instanceId, points: result.Timestamps.map((t, i) => ({ at: Date.parse(t), value: result.Values[i]! })) });
+        data.metrics.push({
+          region: envelope.region,
+          instanceId,
+          points: result.Timestamps.map((t, i) => ({ at: Date.parse(t), value: result.Values[i]! })),
+        });
       }
     } else if (payload.source === 'aws.cost-anomaly') {
       // The bare SNS message, or (as the demo once sent it) inside the SNS notification envelope.
@@ -60,22 +67,44 @@ export function leakedKeyAwsData(): AwsFakeData {
         AnomalyStartDate: '2026-11-12',
         AnomalyEndDate: '2026-11-12',
         DimensionValue: 'Amazon Simple Storage Service',
-        RootCauses: [{ Service: 'Amazon Simple Storage Service', Region: 'us-east-1', LinkedAccount: SCENARIO.accountId, UsageType: 'USE1-TimedStorage-ByteHrs' }],
+        RootCauses: [
+          {
+            Service: 'Amazon Simple Storage Service',
+            Region: 'us-east-1',
+            LinkedAccount: SCENARIO.accountId,
+            UsageType: 'USE1-TimedStorage-ByteHrs',
+          },
+        ],
         AnomalyScore: { MaxScore: 0.61, CurrentScore: 0.61 },
         Impact: { MaxImpact: 41.2, TotalImpact: 41.2, TotalActualSpend: 96.1, TotalExpectedSpend: 54.9, TotalImpactPercentage: 75.05 },
         MonitorArn: `arn:aws:ce::${SCENARIO.accountId}:anomalymonitor/${'0'.repeat(8)}-0000-4000-8000-000000000001`,
       });
     }
   }
-  for (const i of fleet()) data.instances.push({ region: i.region, instanceId: i.id, instanceType: SCENARIO.instanceType, ownerId: SCENARIO.accountId });
+  for (const i of fleet())
+    data.instances.push({ region: i.region, instanceId: i.id, instanceType: SCENARIO.instanceType, ownerId: SCENARIO.accountId });
   // Ordinary spend: a few small instances in us-east-1 every day; the fleet's day on top.
   const first = Date.parse('2026-10-01T00:00:00Z');
   for (let d = first; d < Date.now(); d += 86_400_000) {
     const day = new Date(d).toISOString().slice(0, 10);
-    data.costs.push({ day, region: 'us-east-1', account: SCENARIO.accountId, service: EC2_COMPUTE, usageType: 'BoxUsage:m5.large', amount: SCENARIO.expectedSpend });
+    data.costs.push({
+      day,
+      region: 'us-east-1',
+      account: SCENARIO.accountId,
+      service: EC2_COMPUTE,
+      usageType: 'BoxUsage:m5.large',
+      amount: SCENARIO.expectedSpend,
+    });
     if (day === '2026-11-21') {
       for (const [region, count] of Object.entries(SCENARIO.regions)) {
-        data.costs.push({ day, region, account: SCENARIO.accountId, service: EC2_COMPUTE, usageType: `BoxUsage:${SCENARIO.instanceType}`, amount: count * 12.24 * 24 });
+        data.costs.push({
+          day,
+          region,
+          account: SCENARIO.accountId,
+          service: EC2_COMPUTE,
+          usageType: `BoxUsage:${SCENARIO.instanceType}`,
+          amount: count * 12.24 * 24,
+        });
       }
     }
   }

@@ -40,7 +40,11 @@ export interface AzureFakeOptions {
 const DEFAULT_PAGES = { alerts: 1, events: 1, costRows: 20 };
 
 function armError(status: number, code: string, message: string, headers: Record<string, string> = {}): FakeReply {
-  return { status, headers: { 'content-type': 'application/json; charset=utf-8', 'x-ms-failure-cause': 'service', ...headers }, body: JSON.stringify({ error: { code, message } }) };
+  return {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'x-ms-failure-cause': 'service', ...headers },
+    body: JSON.stringify({ error: { code, message } }),
+  };
 }
 
 function ok(body: unknown): FakeReply {
@@ -79,9 +83,12 @@ export class AzureFake extends FakeServer {
 
   private route(method: string, path: string): { operation: string; answer: (req: FakeRequest) => FakeReply } | null {
     const sub = `/subscriptions/${this.data.subscription}`;
-    if (method === 'POST' && path.toLowerCase() === `${sub}/providers/microsoft.costmanagement/query`.toLowerCase()) return { operation: 'costmanagement:query', answer: (r) => this.query(r) };
-    if (method === 'GET' && path.toLowerCase() === `${sub}/providers/microsoft.security/alerts`.toLowerCase()) return { operation: 'security:alerts.list', answer: (r) => this.alerts(r) };
-    if (method === 'GET' && path.toLowerCase() === `${sub}/providers/microsoft.insights/eventtypes/management/values`.toLowerCase()) return { operation: 'monitor:activityLogs.list', answer: (r) => this.events(r) };
+    if (method === 'POST' && path.toLowerCase() === `${sub}/providers/microsoft.costmanagement/query`.toLowerCase())
+      return { operation: 'costmanagement:query', answer: (r) => this.query(r) };
+    if (method === 'GET' && path.toLowerCase() === `${sub}/providers/microsoft.security/alerts`.toLowerCase())
+      return { operation: 'security:alerts.list', answer: (r) => this.alerts(r) };
+    if (method === 'GET' && path.toLowerCase() === `${sub}/providers/microsoft.insights/eventtypes/management/values`.toLowerCase())
+      return { operation: 'monitor:activityLogs.list', answer: (r) => this.events(r) };
     const metrics = /^(\/subscriptions\/.+)\/providers\/microsoft\.insights\/metrics$/i.exec(path);
     if (method === 'GET' && metrics) return { operation: 'monitor:metrics.list', answer: (r) => this.metrics(metrics[1]!, r) };
     return null;
@@ -106,7 +113,10 @@ export class AzureFake extends FakeServer {
   // -------------------------------------------------------------------------------------------
 
   private query(req: FakeRequest): FakeReply {
-    const body = JSON.parse(req.body) as { timePeriod: { from: string; to: string }; dataset: { granularity: string; grouping?: Array<{ name: string }> } };
+    const body = JSON.parse(req.body) as {
+      timePeriod: { from: string; to: string };
+      dataset: { granularity: string; grouping?: Array<{ name: string }> };
+    };
     const from = body.timePeriod.from.slice(0, 10);
     const to = body.timePeriod.to.slice(0, 10);
     const key = `${from}..${to}`;
@@ -150,9 +160,19 @@ export class AzureFake extends FakeServer {
     const fault = this.faulted('security:alerts.list', pageNumber(offset, size), `alerts/${offset}`);
     if (fault) return fault;
     // A listing, not a time window: the API has no time filter, so listing again is no refetch.
-    this.record({ operation: 'security:alerts.list', region: null, key: `alerts/${offset}`, status: 200, principal: 'Bearer', windowed: false });
+    this.record({
+      operation: 'security:alerts.list',
+      region: null,
+      key: `alerts/${offset}`,
+      status: 200,
+      principal: 'Bearer',
+      windowed: false,
+    });
     const all = this.data.alerts;
-    return ok({ value: all.slice(offset, offset + size), ...(offset + size < all.length ? { nextLink: this.next(req, pageToken(offset + size, 'alerts')) } : {}) });
+    return ok({
+      value: all.slice(offset, offset + size),
+      ...(offset + size < all.length ? { nextLink: this.next(req, pageToken(offset + size, 'alerts')) } : {}),
+    });
   }
 
   private events(req: FakeRequest): FakeReply {
@@ -171,7 +191,10 @@ export class AzureFake extends FakeServer {
       return at >= from && at <= to && (!provider || rp?.toLowerCase() === provider.toLowerCase());
     });
     this.record({ operation: 'monitor:activityLogs.list', region: null, key: `${key}/${offset}`, status: 200, principal: 'Bearer' });
-    return ok({ value: matching.slice(offset, offset + size), ...(offset + size < matching.length ? { nextLink: this.next(req, pageToken(offset + size, key)) } : {}) });
+    return ok({
+      value: matching.slice(offset, offset + size),
+      ...(offset + size < matching.length ? { nextLink: this.next(req, pageToken(offset + size, key)) } : {}),
+    });
   }
 
   private metrics(resourceId: string, req: FakeRequest): FakeReply {
@@ -206,7 +229,9 @@ export class AzureFake extends FakeServer {
           errorCode: 'Success',
         },
       ],
-      namespace: /virtualMachineScaleSets/i.test(resourceId) ? 'Microsoft.Compute/virtualMachineScaleSets' : 'Microsoft.Compute/virtualMachines',
+      namespace: /virtualMachineScaleSets/i.test(resourceId)
+        ? 'Microsoft.Compute/virtualMachineScaleSets'
+        : 'Microsoft.Compute/virtualMachines',
       resourceregion: 'westeurope',
     });
   }

@@ -11,7 +11,8 @@ import type { AzureCostRow, AzureFakeData } from './azure-fake.js';
 export const AZURE_SCENARIO = {
   subscription: '6f1d2e3c-4b5a-4978-8a9b-0c1d2e3f4a5b',
   cluster: 'aks-prod-01',
-  scaleSet: '/subscriptions/6f1d2e3c-4b5a-4978-8a9b-0c1d2e3f4a5b/resourceGroups/MC_aks-prod-rg_aks-prod-01_westeurope/providers/Microsoft.Compute/virtualMachineScaleSets/aks-nodepool1-27354651-vmss',
+  scaleSet:
+    '/subscriptions/6f1d2e3c-4b5a-4978-8a9b-0c1d2e3f4a5b/resourceGroups/MC_aks-prod-rg_aks-prod-01_westeurope/providers/Microsoft.Compute/virtualMachineScaleSets/aks-nodepool1-27354651-vmss',
   fixtureDay: Date.parse('2024-03-12T00:00:00Z'),
   day: Math.floor(Date.now() / 86_400_000) * 86_400_000 - 7 * 86_400_000,
 };
@@ -35,17 +36,41 @@ export function aksMiningAzureData(): AzureFakeData {
   const hours = Array.from({ length: 24 }, (_, h) => day + h * 3_600_000);
   const cpu = [
     // The node running the miner, pinned all day; its neighbour idles, as in the fixture's hour.
-    { resourceId: scaleSet, instance: 'aks-nodepool1-27354651-vmss000003', points: hours.map((at, h) => ({ at, average: 97.4 + (h % 4) * 0.6, maximum: 100 })) },
-    { resourceId: scaleSet, instance: 'aks-nodepool1-27354651-vmss000004', points: hours.map((at, h) => ({ at, average: 5.8 + (h % 3) * 0.4, maximum: 9.5 })) },
+    {
+      resourceId: scaleSet,
+      instance: 'aks-nodepool1-27354651-vmss000003',
+      points: hours.map((at, h) => ({ at, average: 97.4 + (h % 4) * 0.6, maximum: 100 })),
+    },
+    {
+      resourceId: scaleSet,
+      instance: 'aks-nodepool1-27354651-vmss000004',
+      points: hours.map((at, h) => ({ at, average: 5.8 + (h % 3) * 0.4, maximum: 9.5 })),
+    },
   ];
   const costs: AzureCostRow[] = [];
   const nodePool = scaleSet.toLowerCase();
   const web = `/subscriptions/${subscription}/resourcegroups/web-rg/providers/microsoft.compute/virtualmachines/web-01`;
   for (let at = day - 40 * 86_400_000; at < Date.now(); at += 86_400_000) {
     const date = new Date(at).toISOString().slice(0, 10);
-    costs.push({ day: date, resourceId: web, service: 'Virtual Machines', subCategory: 'Dv3/DSv3 Series', meter: 'D4 v3/D4s v3', location: 'eastus', cost: 4.608 });
+    costs.push({
+      day: date,
+      resourceId: web,
+      service: 'Virtual Machines',
+      subCategory: 'Dv3/DSv3 Series',
+      meter: 'D4 v3/D4s v3',
+      location: 'eastus',
+      cost: 4.608,
+    });
     const nodes = at === day ? 12 : 2;
-    costs.push({ day: date, resourceId: nodePool, service: 'Virtual Machines', subCategory: 'Dv3/DSv3 Series', meter: 'D8 v3/D8s v3', location: 'westeurope', cost: nodes * 9.216 });
+    costs.push({
+      day: date,
+      resourceId: nodePool,
+      service: 'Virtual Machines',
+      subCategory: 'Dv3/DSv3 Series',
+      meter: 'D8 v3/D8s v3',
+      location: 'westeurope',
+      cost: nodes * 9.216,
+    });
   }
   return { subscription, alerts, cpu, events, costs };
 }

@@ -19,8 +19,15 @@ type Get = (path: string) => Promise<{ status: number; body: unknown }>;
 /** Talks to the connector API over HTTP as an operator's script would. */
 export function connectorClient(baseUrl: string, key: string) {
   const request = async (method: string, path: string, body?: unknown) => {
-    const headers: Record<string, string> = { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
-    const res = await fetch(`${baseUrl.replace('[::1]', '127.0.0.1')}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    };
+    const res = await fetch(`${baseUrl.replace('[::1]', '127.0.0.1')}${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     const text = await res.text();
     return { status: res.status, text, body: text ? (JSON.parse(text) as unknown) : null };
   };
@@ -44,7 +51,8 @@ export function connectorClient(baseUrl: string, key: string) {
         const runs = await this.runs(id);
         const finished = runs.filter((r) => r.finishedAt !== null);
         if (finished.length >= count && finished.length === runs.length) return runs;
-        if (Date.now() > deadline) throw new Error(`waited for ${count} finished runs of ${id}; have ${JSON.stringify(runs.map((r) => r.status))}`);
+        if (Date.now() > deadline)
+          throw new Error(`waited for ${count} finished runs of ${id}; have ${JSON.stringify(runs.map((r) => r.status))}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     },

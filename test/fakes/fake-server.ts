@@ -96,7 +96,11 @@ export abstract class FakeServer {
   /** Consumes one matching fault, if any is armed for this operation and page. */
   protected fault(operation: string, page: number, region: string | null = null): Fault['kind'] | null {
     const fault = this.faults.find(
-      (f) => f.operation === operation && f.times > 0 && (f.page === undefined || f.page === page) && (f.region === undefined || f.region === region),
+      (f) =>
+        f.operation === operation &&
+        f.times > 0 &&
+        (f.page === undefined || f.page === page) &&
+        (f.region === undefined || f.region === region),
     );
     if (!fault) return null;
     fault.times -= 1;
@@ -114,10 +118,19 @@ export abstract class FakeServer {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const request: FakeRequest = { method: req.method ?? 'GET', url: new URL(req.url ?? '/', 'http://fake'), headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+        const request: FakeRequest = {
+          method: req.method ?? 'GET',
+          url: new URL(req.url ?? '/', 'http://fake'),
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        };
         Promise.resolve()
           .then(() => this.handle(request))
-          .catch((error: unknown) => ({ status: 500, headers: { 'content-type': 'text/plain' }, body: `fake failed: ${error instanceof Error ? error.stack : String(error)}` }))
+          .catch((error: unknown) => ({
+            status: 500,
+            headers: { 'content-type': 'text/plain' },
+            body: `fake failed: ${error instanceof Error ? error.stack : String(error)}`,
+          }))
           .then((reply) => {
             res.writeHead(reply.status, { 'content-length': Buffer.byteLength(reply.body), ...(reply.headers ?? {}) });
             res.end(reply.body);

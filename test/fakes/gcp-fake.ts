@@ -50,7 +50,16 @@ interface QueryJob {
 }
 
 function googleError(status: number, reason: string, message: string): FakeReply {
-  const grpc = status === 429 ? 'RESOURCE_EXHAUSTED' : status === 404 ? 'NOT_FOUND' : status === 401 ? 'UNAUTHENTICATED' : status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT';
+  const grpc =
+    status === 429
+      ? 'RESOURCE_EXHAUSTED'
+      : status === 404
+        ? 'NOT_FOUND'
+        : status === 401
+          ? 'UNAUTHENTICATED'
+          : status >= 500
+            ? 'INTERNAL'
+            : 'INVALID_ARGUMENT';
   return {
     status,
     headers: { 'content-type': 'application/json; charset=UTF-8' },
@@ -89,7 +98,13 @@ export class GcpFake extends FakeServer {
     const route = this.route(req.method, path);
     if (!route) return googleError(404, 'notFound', `no route ${req.method} ${path}`);
     if (principal !== `Bearer ${this.options.token}`) {
-      this.record({ operation: route.operation, region: null, key: 'unauthenticated', status: 401, principal: principal ? 'Bearer (other)' : null });
+      this.record({
+        operation: route.operation,
+        region: null,
+        key: 'unauthenticated',
+        status: 401,
+        principal: principal ? 'Bearer (other)' : null,
+      });
       return googleError(401, 'authError', 'Request had invalid authentication credentials.');
     }
     return route.answer(req);
@@ -97,11 +112,16 @@ export class GcpFake extends FakeServer {
 
   private route(method: string, path: string): { operation: string; answer: (req: FakeRequest) => FakeReply } | null {
     let m: RegExpExecArray | null;
-    if (method === 'POST' && (m = /^\/bigquery\/v2\/projects\/([^/]+)\/jobs$/.exec(path))) return { operation: 'bigquery:jobs.insert', answer: (r) => this.insertJob(m![1]!, r) };
-    if (method === 'GET' && (m = /^\/bigquery\/v2\/projects\/([^/]+)\/queries\/([^/]+)$/.exec(path))) return { operation: 'bigquery:jobs.getQueryResults', answer: (r) => this.queryResults(m![2]!, r) };
-    if (method === 'GET' && (m = /^\/v1beta\/billingAccounts\/([^/]+)\/anomalies$/.exec(path))) return { operation: 'cloudbilling:anomalies.list', answer: (r) => this.anomalies(m![1]!, r) };
-    if (method === 'GET' && (m = /^\/v2\/projects\/([^/]+)\/sources\/-\/locations\/global\/findings$/.exec(path))) return { operation: 'scc:ListFindings', answer: (r) => this.findings(m![1]!, r) };
-    if (method === 'GET' && (m = /^\/v3\/projects\/([^/]+)\/timeSeries$/.exec(path))) return { operation: 'monitoring:ListTimeSeries', answer: (r) => this.timeSeries(m![1]!, r) };
+    if (method === 'POST' && (m = /^\/bigquery\/v2\/projects\/([^/]+)\/jobs$/.exec(path)))
+      return { operation: 'bigquery:jobs.insert', answer: (r) => this.insertJob(m![1]!, r) };
+    if (method === 'GET' && (m = /^\/bigquery\/v2\/projects\/([^/]+)\/queries\/([^/]+)$/.exec(path)))
+      return { operation: 'bigquery:jobs.getQueryResults', answer: (r) => this.queryResults(m![2]!, r) };
+    if (method === 'GET' && (m = /^\/v1beta\/billingAccounts\/([^/]+)\/anomalies$/.exec(path)))
+      return { operation: 'cloudbilling:anomalies.list', answer: (r) => this.anomalies(m![1]!, r) };
+    if (method === 'GET' && (m = /^\/v2\/projects\/([^/]+)\/sources\/-\/locations\/global\/findings$/.exec(path)))
+      return { operation: 'scc:ListFindings', answer: (r) => this.findings(m![1]!, r) };
+    if (method === 'GET' && (m = /^\/v3\/projects\/([^/]+)\/timeSeries$/.exec(path)))
+      return { operation: 'monitoring:ListTimeSeries', answer: (r) => this.timeSeries(m![1]!, r) };
     if (method === 'POST' && path === '/v2/entries:list') return { operation: 'logging:entries.list', answer: (r) => this.entries(r) };
     return null;
   }
@@ -111,7 +131,9 @@ export class GcpFake extends FakeServer {
     if (!kind) return null;
     const status = kind === 'throttle' ? 429 : 500;
     this.record({ operation, region: null, key, status, principal: 'Bearer' });
-    return kind === 'throttle' ? googleError(429, 'rateLimitExceeded', 'Quota exceeded for quota metric.') : googleError(500, 'backendError', 'Internal error encountered.');
+    return kind === 'throttle'
+      ? googleError(429, 'rateLimitExceeded', 'Quota exceeded for quota metric.')
+      : googleError(500, 'backendError', 'Internal error encountered.');
   }
 
   // -------------------------------------------------------------------------------------------
@@ -120,7 +142,12 @@ export class GcpFake extends FakeServer {
   private insertJob(project: string, req: FakeRequest): FakeReply {
     const body = JSON.parse(req.body) as {
       jobReference?: { jobId?: string; location?: string };
-      configuration: { query: { query: string; queryParameters?: Array<{ name: string; parameterValue: { value?: string; arrayValues?: Array<{ value: string }> } }> } };
+      configuration: {
+        query: {
+          query: string;
+          queryParameters?: Array<{ name: string; parameterValue: { value?: string; arrayValues?: Array<{ value: string }> } }>;
+        };
+      };
     };
     const sql = body.configuration.query.query;
     const params = Object.fromEntries((body.configuration.query.queryParameters ?? []).map((p) => [p.name, p.parameterValue]));
@@ -160,7 +187,9 @@ export class GcpFake extends FakeServer {
       groups.set(id, group);
     }
     const jobId = body.jobReference?.jobId ?? `job_${this.jobs.size}`;
-    const rows = [...groups.values()].sort((a, b) => Number(a['usage_start_time']) - Number(b['usage_start_time']) || JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    const rows = [...groups.values()].sort(
+      (a, b) => Number(a['usage_start_time']) - Number(b['usage_start_time']) || JSON.stringify(a).localeCompare(JSON.stringify(b)),
+    );
     this.jobs.set(jobId, { id: jobId, rows, useInt64: true });
     this.record({ operation: 'bigquery:jobs.insert', region: null, key, status: 200, principal: 'Bearer' });
     return ok({
@@ -240,7 +269,10 @@ export class GcpFake extends FakeServer {
     const all = this.data.anomalies.filter((a) => a.billingAccount === account).map((a) => a.anomaly);
     // A listing, not a time window: the API has no time filter, so listing again is no refetch.
     this.record({ operation: 'cloudbilling:anomalies.list', region: null, key, status: 200, principal: 'Bearer', windowed: false });
-    return ok({ anomalies: all.slice(offset, offset + size), ...(offset + size < all.length ? { nextPageToken: pageToken(offset + size, account) } : {}) });
+    return ok({
+      anomalies: all.slice(offset, offset + size),
+      ...(offset + size < all.length ? { nextPageToken: pageToken(offset + size, account) } : {}),
+    });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -295,11 +327,18 @@ export class GcpFake extends FakeServer {
         points: s.points
           .filter((p) => p.at >= from && p.at < to)
           .sort((a, b) => b.at - a.at)
-          .map((p) => ({ interval: { startTime: new Date(p.at).toISOString(), endTime: new Date(p.at + 3_600_000).toISOString() }, value: { doubleValue: p.value } })),
+          .map((p) => ({
+            interval: { startTime: new Date(p.at).toISOString(), endTime: new Date(p.at + 3_600_000).toISOString() },
+            value: { doubleValue: p.value },
+          })),
       }))
       .filter((s) => s.points.length > 0);
     this.record({ operation: 'monitoring:ListTimeSeries', region: null, key, status: 200, principal: 'Bearer' });
-    return ok({ timeSeries: series.slice(offset, offset + size), unit: '10^2.%', ...(offset + size < series.length ? { nextPageToken: pageToken(offset + size, token) } : {}) });
+    return ok({
+      timeSeries: series.slice(offset, offset + size),
+      unit: '10^2.%',
+      ...(offset + size < series.length ? { nextPageToken: pageToken(offset + size, token) } : {}),
+    });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -327,6 +366,9 @@ export class GcpFake extends FakeServer {
       })
       .sort((a, b) => Date.parse(String(a['timestamp'])) - Date.parse(String(b['timestamp'])));
     this.record({ operation: 'logging:entries.list', region: null, key, status: 200, principal: 'Bearer' });
-    return ok({ entries: matching.slice(offset, offset + size), ...(offset + size < matching.length ? { nextPageToken: pageToken(offset + size, token) } : {}) });
+    return ok({
+      entries: matching.slice(offset, offset + size),
+      ...(offset + size < matching.length ? { nextPageToken: pageToken(offset + size, token) } : {}),
+    });
   }
 }

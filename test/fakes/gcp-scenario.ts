@@ -36,10 +36,16 @@ function shifted<T>(value: T): T {
 export function leakedKeyGcpData(): GcpFakeData {
   const { project, vm, zone } = GCP_SCENARIO;
   const day = GCP_SCENARIO.day;
-  const entries = shifted(readFixture<{ entries: Array<Record<string, unknown>> }>('gcp/audit-log/entries-list-leaked-key-gpu-inserts.json').entries);
-  const monitoring = readFixture<{ timeSeries: Array<Record<string, unknown>> }>('gcp/monitoring/timeseries-list-cpu-gpu-high.json').timeSeries;
+  const entries = shifted(
+    readFixture<{ entries: Array<Record<string, unknown>> }>('gcp/audit-log/entries-list-leaked-key-gpu-inserts.json').entries,
+  );
+  const monitoring = readFixture<{ timeSeries: Array<Record<string, unknown>> }>(
+    'gcp/monitoring/timeseries-list-cpu-gpu-high.json',
+  ).timeSeries;
   const cpuTemplate = monitoring.find((s) => (s['metric'] as { type: string }).type === 'compute.googleapis.com/instance/cpu/utilization')!;
-  const anomalies = shifted(readFixture<{ anomalies: Array<Record<string, unknown>> }>('gcp/billing/anomalies-list-gpu-and-bigquery.json').anomalies);
+  const anomalies = shifted(
+    readFixture<{ anomalies: Array<Record<string, unknown>> }>('gcp/billing/anomalies-list-gpu-and-bigquery.json').anomalies,
+  );
   const exportRows = readFixtureText('gcp/billing/detailed-export-gpu-spike.ndjson')
     .split('\n')
     .filter(Boolean)
@@ -69,7 +75,10 @@ export function leakedKeyGcpData(): GcpFakeData {
     usage_start_time: '',
     project: { id: project },
     location: { region: 'us-central1' },
-    resource: { name: 'web-1', global_name: `//compute.googleapis.com/projects/493820114375/zones/us-central1-b/instances/2042117736410938851` },
+    resource: {
+      name: 'web-1',
+      global_name: `//compute.googleapis.com/projects/493820114375/zones/us-central1-b/instances/2042117736410938851`,
+    },
     cost: 0.25,
     currency: 'USD',
     credits: [],
@@ -79,7 +88,13 @@ export function leakedKeyGcpData(): GcpFakeData {
   const cpu = [
     {
       project,
-      series: { metric: cpuTemplate['metric'], resource: cpuTemplate['resource'], metadata: cpuTemplate['metadata'], metricKind: 'GAUGE', valueType: 'DOUBLE' },
+      series: {
+        metric: cpuTemplate['metric'],
+        resource: cpuTemplate['resource'],
+        metadata: cpuTemplate['metadata'],
+        metricKind: 'GAUGE',
+        valueType: 'DOUBLE',
+      },
       points: Array.from({ length: 24 }, (_, h) => ({ at: day + h * 3_600_000, value: 0.97 + ((h * 7) % 3) / 100 })),
     },
     {
@@ -114,7 +129,13 @@ export function leakedKeyGcpData(): GcpFakeData {
       findingClass: 'THREAT',
       mitreAttack: { primaryTactic: 'IMPACT', primaryTechniques: ['RESOURCE_HIJACKING'] },
       description: 'VM Threat Detection found memory hashes of a known cryptocurrency mining program on the instance.',
-      processes: [{ name: 'xmrig', binary: { path: '/tmp/.x/xmrig' }, args: ['--donate-level=1', '-o', 'stratum+tcp://gulf.moneroocean.stream:10128'] }],
+      processes: [
+        {
+          name: 'xmrig',
+          binary: { path: '/tmp/.x/xmrig' },
+          args: ['--donate-level=1', '-o', 'stratum+tcp://gulf.moneroocean.stream:10128'],
+        },
+      ],
     },
     resource: {
       name: `//compute.googleapis.com/projects/${project}/zones/${zone}/instances/${vm}`,

@@ -32,20 +32,93 @@ function base(over: Partial<Signal> & Pick<Signal, 'source' | 'sourceId' | 'kind
   };
 }
 
-const instance = (id: string, region: string) => ({ provider: 'aws' as const, accountId: ACCOUNT, region, type: 'aws.ec2.instance', id: `${id}-${KEY}`, instanceType: 'p3.8xlarge' });
+const instance = (id: string, region: string) => ({
+  provider: 'aws' as const,
+  accountId: ACCOUNT,
+  region,
+  type: 'aws.ec2.instance',
+  id: `${id}-${KEY}`,
+  instanceType: 'p3.8xlarge',
+});
 
 /** Two campaigns: a leaked key in two regions (with cost), and an unrelated miner in another account. */
 function campaign(tag: string): Signal[] {
-  const principal = { identity: `arn:aws:iam::${ACCOUNT}:user/developer-user`, name: 'developer-user', accessKeyId: KEY, sourceIp: '185.220.101.47' };
+  const principal = {
+    identity: `arn:aws:iam::${ACCOUNT}:user/developer-user`,
+    name: 'developer-user',
+    accessKeyId: KEY,
+    sourceIp: '185.220.101.47',
+  };
   return [
-    base({ source: 'aws.cloudtrail', sourceId: `${tag}-run-1`, kind: 'provisioning', principal, resources: [instance('i-a1', 'us-east-1'), instance('i-a2', 'us-east-1')], attributes: { eventName: 'RunInstances', costIncurring: true } }),
-    base({ source: 'aws.cloudtrail', sourceId: `${tag}-run-2`, kind: 'provisioning', region: 'eu-west-1', principal, resources: [instance('i-b1', 'eu-west-1')], attributes: { eventName: 'RunInstances', costIncurring: true }, observedAt: '2026-11-20T10:05:00.000Z', observedUntil: '2026-11-20T10:05:00.000Z' }),
-    base({ source: 'aws.guardduty', sourceId: `${tag}-gd-1`, kind: 'security_finding', mining: true, severity: 'HIGH', resources: [instance('i-a1', 'us-east-1')], attributes: { findingType: 'CryptoCurrency:EC2/BitcoinTool.B!DNS' }, observedAt: '2026-11-20T11:00:00.000Z', observedUntil: '2026-11-20T15:00:00.000Z' }),
-    base({ source: 'aws.cloudwatch', sourceId: `${tag}-cpu-b1`, kind: 'utilization', region: 'eu-west-1', resources: [instance('i-b1', 'eu-west-1')], attributes: { metric: 'CPUUtilization', average: 99.1, sustainedHigh: true }, observedAt: '2026-11-20T11:00:00.000Z', observedUntil: '2026-11-20T17:00:00.000Z' }),
-    base({ source: 'aws.cost-anomaly', sourceId: `${tag}-anomaly`, kind: 'cost_anomaly', cost: { amount: 5000, currency: 'USD' }, attributes: { service: 'Amazon Elastic Compute Cloud - Compute', instanceType: 'p3.8xlarge', expectedSpend: 200, actualSpend: 5200 }, observedAt: '2026-11-20T00:00:00.000Z', observedUntil: '2026-11-20T23:59:59.000Z' }),
+    base({
+      source: 'aws.cloudtrail',
+      sourceId: `${tag}-run-1`,
+      kind: 'provisioning',
+      principal,
+      resources: [instance('i-a1', 'us-east-1'), instance('i-a2', 'us-east-1')],
+      attributes: { eventName: 'RunInstances', costIncurring: true },
+    }),
+    base({
+      source: 'aws.cloudtrail',
+      sourceId: `${tag}-run-2`,
+      kind: 'provisioning',
+      region: 'eu-west-1',
+      principal,
+      resources: [instance('i-b1', 'eu-west-1')],
+      attributes: { eventName: 'RunInstances', costIncurring: true },
+      observedAt: '2026-11-20T10:05:00.000Z',
+      observedUntil: '2026-11-20T10:05:00.000Z',
+    }),
+    base({
+      source: 'aws.guardduty',
+      sourceId: `${tag}-gd-1`,
+      kind: 'security_finding',
+      mining: true,
+      severity: 'HIGH',
+      resources: [instance('i-a1', 'us-east-1')],
+      attributes: { findingType: 'CryptoCurrency:EC2/BitcoinTool.B!DNS' },
+      observedAt: '2026-11-20T11:00:00.000Z',
+      observedUntil: '2026-11-20T15:00:00.000Z',
+    }),
+    base({
+      source: 'aws.cloudwatch',
+      sourceId: `${tag}-cpu-b1`,
+      kind: 'utilization',
+      region: 'eu-west-1',
+      resources: [instance('i-b1', 'eu-west-1')],
+      attributes: { metric: 'CPUUtilization', average: 99.1, sustainedHigh: true },
+      observedAt: '2026-11-20T11:00:00.000Z',
+      observedUntil: '2026-11-20T17:00:00.000Z',
+    }),
+    base({
+      source: 'aws.cost-anomaly',
+      sourceId: `${tag}-anomaly`,
+      kind: 'cost_anomaly',
+      cost: { amount: 5000, currency: 'USD' },
+      attributes: { service: 'Amazon Elastic Compute Cloud - Compute', instanceType: 'p3.8xlarge', expectedSpend: 200, actualSpend: 5200 },
+      observedAt: '2026-11-20T00:00:00.000Z',
+      observedUntil: '2026-11-20T23:59:59.000Z',
+    }),
     // Not part of it: a CI role launching in a different account, and S3 spend.
-    base({ source: 'aws.guardduty', sourceId: `${tag}-gd-other`, kind: 'security_finding', mining: true, severity: 'HIGH', accountId: OTHER, resources: [{ ...instance('i-z9', 'us-east-1'), accountId: OTHER }], attributes: { findingType: 'CryptoCurrency:EC2/BitcoinTool.B' } }),
-    base({ source: 'aws.cost-anomaly', sourceId: `${tag}-s3`, kind: 'cost_anomaly', cost: { amount: 900, currency: 'USD' }, attributes: { service: 'Amazon Simple Storage Service' }, observedAt: '2026-11-20T00:00:00.000Z', observedUntil: '2026-11-20T23:59:59.000Z' }),
+    base({
+      source: 'aws.guardduty',
+      sourceId: `${tag}-gd-other`,
+      kind: 'security_finding',
+      mining: true,
+      severity: 'HIGH',
+      accountId: OTHER,
+      resources: [{ ...instance('i-z9', 'us-east-1'), accountId: OTHER }],
+      attributes: { findingType: 'CryptoCurrency:EC2/BitcoinTool.B' },
+    }),
+    base({
+      source: 'aws.cost-anomaly',
+      sourceId: `${tag}-s3`,
+      kind: 'cost_anomaly',
+      cost: { amount: 900, currency: 'USD' },
+      attributes: { service: 'Amazon Simple Storage Service' },
+      observedAt: '2026-11-20T00:00:00.000Z',
+      observedUntil: '2026-11-20T23:59:59.000Z',
+    }),
   ];
 }
 
@@ -57,7 +130,10 @@ describe('correlation on the real database', () => {
   });
   after(async () => t.close());
 
-  async function outcome(tag: string, order: number[]): Promise<Array<{ accounts: string[]; sources: string[]; cost: number; resources: string[] }>> {
+  async function outcome(
+    tag: string,
+    order: number[],
+  ): Promise<Array<{ accounts: string[]; sources: string[]; cost: number; resources: string[] }>> {
     const signals = campaign(tag);
     const ingestion = t.app.get(IngestionService);
     // One request per signal, in the given order, correlating after each as a live stream would.
@@ -72,7 +148,12 @@ describe('correlation on the real database', () => {
       const evidence = await incidents.evidence([incident.id]);
       const ids = evidence.map((e) => e.signal.sourceId).filter((id) => id.startsWith(`${tag}-`));
       if (ids.length === 0) continue;
-      mine.push({ accounts: incident.accounts, sources: ids.sort(), cost: incident.costAmount, resources: incident.resources.map((r) => r.id.split('-AKIA')[0]!).sort() });
+      mine.push({
+        accounts: incident.accounts,
+        sources: ids.sort(),
+        cost: incident.costAmount,
+        resources: incident.resources.map((r) => r.id.split('-AKIA')[0]!).sort(),
+      });
     }
     // The campaign's account first, then the other one.
     return mine.sort((a, b) => (a.accounts[0] === ACCOUNT ? -1 : b.accounts[0] === ACCOUNT ? 1 : 0));
@@ -101,8 +182,11 @@ describe('correlation on the real database', () => {
         OTHER = String(400000000000 + run);
         KEY = `AKIAORDER${String(run).padStart(11, '0')}`;
         const result = await outcome(tag, order);
-                assert.equal(result.length, 2, `order ${order.join(',')}`);
-        assert.deepEqual(result[0]!.sources, ['anomaly', 'cpu-b1', 'gd-1', 'run-1', 'run-2'].map((s) => `${tag}-${s}`));
+        assert.equal(result.length, 2, `order ${order.join(',')}`);
+        assert.deepEqual(
+          result[0]!.sources,
+          ['anomaly', 'cpu-b1', 'gd-1', 'run-1', 'run-2'].map((s) => `${tag}-${s}`),
+        );
         assert.equal(result[0]!.cost, 5000);
       }),
       { numRuns: 8, seed: 20261128 },

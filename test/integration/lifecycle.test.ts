@@ -28,11 +28,30 @@ function signal(over: Partial<Signal> & Pick<Signal, 'sourceId' | 'kind' | 'acco
   };
 }
 
-const onInstance = (account: string, id: string) => [{ provider: 'aws' as const, accountId: account, region: 'us-east-1', type: 'aws.ec2.instance', id }];
+const onInstance = (account: string, id: string) => [
+  { provider: 'aws' as const, accountId: account, region: 'us-east-1', type: 'aws.ec2.instance', id },
+];
 const miner = (account: string, id: string, instance: string, at = '2026-11-20T10:00:00.000Z') =>
-  signal({ sourceId: id, kind: 'security_finding', accountId: account, mining: true, resources: onInstance(account, instance), observedAt: at, observedUntil: at, attributes: { findingType: 'CryptoCurrency:EC2/BitcoinTool.B!DNS' } });
+  signal({
+    sourceId: id,
+    kind: 'security_finding',
+    accountId: account,
+    mining: true,
+    resources: onInstance(account, instance),
+    observedAt: at,
+    observedUntil: at,
+    attributes: { findingType: 'CryptoCurrency:EC2/BitcoinTool.B!DNS' },
+  });
 const spend = (account: string, id: string, amount: number) =>
-  signal({ sourceId: id, kind: 'cost_anomaly', accountId: account, observedAt: '2026-11-20T00:00:00.000Z', observedUntil: '2026-11-20T23:59:59.000Z', cost: { amount, currency: 'USD' }, attributes: { service: 'Amazon Elastic Compute Cloud - Compute' } });
+  signal({
+    sourceId: id,
+    kind: 'cost_anomaly',
+    accountId: account,
+    observedAt: '2026-11-20T00:00:00.000Z',
+    observedUntil: '2026-11-20T23:59:59.000Z',
+    cost: { amount, currency: 'USD' },
+    attributes: { service: 'Amazon Elastic Compute Cloud - Compute' },
+  });
 
 describe('incident lifecycle and suppression on the real database', () => {
   let t: TestApp;
@@ -87,17 +106,33 @@ describe('incident lifecycle and suppression on the real database', () => {
 
   it('suppression rules keep matching new signals out of incidents and show what they suppressed', async () => {
     const rule = await t.app.get(SuppressionsService).create(
-      { name: 'mining research lab', reason: 'sanctioned research on mining malware', match: { accountId: '100000000003', resourcePattern: 'i-lab*' }, expiresAt: null },
+      {
+        name: 'mining research lab',
+        reason: 'sanctioned research on mining malware',
+        match: { accountId: '100000000003', resourcePattern: 'i-lab*' },
+        expiresAt: null,
+      },
       'analyst',
     );
     await ingest([miner('100000000003', 'lab1', 'i-lab01'), miner('100000000003', 'real1', 'i-prod01')]);
     const only = await incidentOf('100000000003');
     const evidence = await incidents.evidence([only.id]);
-    assert.deepEqual(evidence.map((e) => e.signal.sourceId), ['real1'], 'the lab finding joined nothing');
+    assert.deepEqual(
+      evidence.map((e) => e.signal.sourceId),
+      ['real1'],
+      'the lab finding joined nothing',
+    );
     const listed = (await t.http.get(`/v1/suppressions/${rule.id}`).set(t.auth).expect(200)).body;
     assert.equal(listed.suppressedCount, 1);
-    assert.deepEqual(listed.suppressedSignals.map((s: { sourceId: string; suppressedBy: string }) => [s.sourceId, s.suppressedBy]), [['lab1', rule.id]]);
-    await t.http.post('/v1/suppressions').set(t.auth).send({ name: 'everything', reason: 'x', match: { provider: 'aws' } }).expect(400);
+    assert.deepEqual(
+      listed.suppressedSignals.map((s: { sourceId: string; suppressedBy: string }) => [s.sourceId, s.suppressedBy]),
+      [['lab1', rule.id]],
+    );
+    await t.http
+      .post('/v1/suppressions')
+      .set(t.auth)
+      .send({ name: 'everything', reason: 'x', match: { provider: 'aws' } })
+      .expect(400);
     await t.http.delete(`/v1/suppressions/${rule.id}`).set(t.auth).expect(204);
     await ingest([miner('100000000003', 'lab2', 'i-lab02', '2026-11-20T11:00:00.000Z')]);
     assert.equal((await incidents.evidence([only.id])).length, 2, 'after disabling, the rule no longer applies');
@@ -126,13 +161,27 @@ describe('signal retention', () => {
       const ingestion = t.app.get(IngestionService);
       await ingestion.store([
         miner('200000000001', 'old-evidence', 'i-ret1', '2026-01-05T10:00:00.000Z'),
-        signal({ sourceId: 'old-noise', kind: 'utilization', accountId: '200000000001', observedAt: '2026-01-05T10:00:00.000Z', observedUntil: '2026-01-05T11:00:00.000Z' }),
-        signal({ sourceId: 'recent-noise', kind: 'utilization', accountId: '200000000001', observedAt: '2026-11-20T10:00:00.000Z', observedUntil: '2026-11-20T11:00:00.000Z' }),
+        signal({
+          sourceId: 'old-noise',
+          kind: 'utilization',
+          accountId: '200000000001',
+          observedAt: '2026-01-05T10:00:00.000Z',
+          observedUntil: '2026-01-05T11:00:00.000Z',
+        }),
+        signal({
+          sourceId: 'recent-noise',
+          kind: 'utilization',
+          accountId: '200000000001',
+          observedAt: '2026-11-20T10:00:00.000Z',
+          observedUntil: '2026-11-20T11:00:00.000Z',
+        }),
       ]);
       await t.app.get(CorrelationService).drain();
       const deleted = await t.app.get(SignalRetentionService).purge(new Date('2026-11-28T00:00:00.000Z'));
       assert.equal(deleted, 1);
-      const left = (await t.http.get('/v1/signals?limit=100').set(t.auth).expect(200)).body.items.map((s: { sourceId: string }) => s.sourceId).sort();
+      const left = (await t.http.get('/v1/signals?limit=100').set(t.auth).expect(200)).body.items
+        .map((s: { sourceId: string }) => s.sourceId)
+        .sort();
       assert.deepEqual(left, ['old-evidence', 'recent-noise']);
     } finally {
       await t.close();
@@ -160,14 +209,23 @@ describe('cost retention', () => {
       await t.app.get(IngestionService).storeCostRows(rows);
       const ds = t.app.get(DataSource);
       const days = async () =>
-        ((await ds.query(`SELECT DISTINCT to_char(day, 'YYYY-MM-DD') AS day FROM cost_daily WHERE series_key IN (SELECT series_key FROM cost_series WHERE account_id = '300000000001') ORDER BY 1`)) as Array<{ day: string }>).map((r) => r.day);
+        (
+          (await ds.query(
+            `SELECT DISTINCT to_char(day, 'YYYY-MM-DD') AS day FROM cost_daily WHERE series_key IN (SELECT series_key FROM cost_series WHERE account_id = '300000000001') ORDER BY 1`,
+          )) as Array<{ day: string }>
+        ).map((r) => r.day);
       assert.deepEqual(await days(), ['2026-08-01', '2026-09-28', '2026-09-29', '2026-11-27']);
       // 60 days before 2026-11-28 is 2026-09-29: the two days before it go, at every series level.
       const deleted = await t.app.get(CostRetentionService).purge(new Date('2026-11-28T00:00:00.000Z'));
       assert.equal(deleted, 2 * 3, 'two days of the resource, service and account series');
       assert.deepEqual(await days(), ['2026-09-29', '2026-11-27']);
-      const starts = (await ds.query(`SELECT DISTINCT to_char(first_day, 'YYYY-MM-DD') AS d FROM cost_series WHERE account_id = '300000000001'`)) as Array<{ d: string }>;
-      assert.deepEqual(starts.map((r) => r.d), ['2026-09-29']);
+      const starts = (await ds.query(
+        `SELECT DISTINCT to_char(first_day, 'YYYY-MM-DD') AS d FROM cost_series WHERE account_id = '300000000001'`,
+      )) as Array<{ d: string }>;
+      assert.deepEqual(
+        starts.map((r) => r.d),
+        ['2026-09-29'],
+      );
     } finally {
       await t.close();
     }

@@ -23,7 +23,17 @@ export const leakedKeyGpuFleet: Scenario = {
 };
 
 function leakedUser(account: string, tag: string): Who {
-  return { account, arn: `arn:aws:iam::${account}:user/${tag}`, name: tag, accessKeyId: `AKIA${tag.toUpperCase().replace(/[^A-Z0-9]/g, '').padEnd(16, 'X').slice(0, 16)}`, sourceIp: '45.155.205.233' };
+  return {
+    account,
+    arn: `arn:aws:iam::${account}:user/${tag}`,
+    name: tag,
+    accessKeyId: `AKIA${tag
+      .toUpperCase()
+      .replace(/[^A-Z0-9]/g, '')
+      .padEnd(16, 'X')
+      .slice(0, 16)}`,
+    sourceIp: '45.155.205.233',
+  };
 }
 
 export const lambdaMiner: Scenario = (() => {
@@ -51,9 +61,30 @@ export const lambdaMiner: Scenario = (() => {
       },
       {
         source: 'aws.guardduty',
-        body: { findings: [guardDutyFinding({ account, region: 'us-east-1', type: 'CryptoCurrency:Lambda/BitcoinTool.B', severity: 8, at: plusMinutes(at, 30), lambdaArn: fn })] },
+        body: {
+          findings: [
+            guardDutyFinding({
+              account,
+              region: 'us-east-1',
+              type: 'CryptoCurrency:Lambda/BitcoinTool.B',
+              severity: 8,
+              at: plusMinutes(at, 30),
+              lambdaArn: fn,
+            }),
+          ],
+        },
       },
-      sns(costAnomalySns({ account, day: '2026-11-10', service: 'AWS Lambda', region: 'us-east-1', usageType: 'USE1-Lambda-GB-Second', expected: 42.5, actual: 1830.75 })),
+      sns(
+        costAnomalySns({
+          account,
+          day: '2026-11-10',
+          service: 'AWS Lambda',
+          region: 'us-east-1',
+          usageType: 'USE1-Lambda-GB-Second',
+          expected: 42.5,
+          actual: 1830.75,
+        }),
+      ),
     ],
     campaigns: [{ name: 'Lambda miner', account, minSeverity: 'MEDIUM', cost: 1788.25 }],
   };
@@ -75,14 +106,39 @@ export const twoCampaigns: Scenario = (() => {
       source: 'aws.guardduty',
       body: {
         findings: ids.map((id) =>
-          guardDutyFinding({ account, region, type: 'CryptoCurrency:EC2/BitcoinTool.B!DNS', severity: 8, at: plusMinutes(at, 25), instance: { id, type }, domain: 'pool.supportxmr.com' }),
+          guardDutyFinding({
+            account,
+            region,
+            type: 'CryptoCurrency:EC2/BitcoinTool.B!DNS',
+            severity: 8,
+            at: plusMinutes(at, 25),
+            instance: { id, type },
+            domain: 'pool.supportxmr.com',
+          }),
         ),
       },
     });
-    steps.push(sns(costAnomalySns({ account, day: '2026-11-15', service: 'Amazon Elastic Compute Cloud - Compute', region, usageType: `BoxUsage:${type}`, expected, actual })));
+    steps.push(
+      sns(
+        costAnomalySns({
+          account,
+          day: '2026-11-15',
+          service: 'Amazon Elastic Compute Cloud - Compute',
+          region,
+          usageType: `BoxUsage:${type}`,
+          expected,
+          actual,
+        }),
+      ),
+    );
     campaigns.push({ name: `campaign in ${account}`, account, minSeverity: 'HIGH', cost: Math.round((actual - expected) * 100) / 100 });
   }
-  return { name: 'aws-two-campaigns-two-accounts', description: 'Two simultaneous GPU campaigns in two accounts with different keys.', steps, campaigns };
+  return {
+    name: 'aws-two-campaigns-two-accounts',
+    description: 'Two simultaneous GPU campaigns in two accounts with different keys.',
+    steps,
+    campaigns,
+  };
 })();
 
 /** Findings first; the analyst resolves the incident; the cost anomaly arrives two days later and still attaches. */
@@ -95,13 +151,38 @@ export const lateCostData: Scenario = (() => {
     name: 'aws-late-cost-data',
     description: 'The incident is resolved before the Cost Anomaly Detection alert arrives; the late cost still lands on it.',
     steps: [
-      { source: 'aws.cloudtrail', body: cloudTrailLog([runInstances({ who, region: 'us-west-2', at, instanceType: 'g4dn.12xlarge', ids })]) },
+      {
+        source: 'aws.cloudtrail',
+        body: cloudTrailLog([runInstances({ who, region: 'us-west-2', at, instanceType: 'g4dn.12xlarge', ids })]),
+      },
       {
         source: 'aws.guardduty',
-        body: { findings: ids.map((id) => guardDutyFinding({ account, region: 'us-west-2', type: 'CryptoCurrency:EC2/BitcoinTool.B', severity: 8, at: plusMinutes(at, 40), instance: { id, type: 'g4dn.12xlarge' } })) },
+        body: {
+          findings: ids.map((id) =>
+            guardDutyFinding({
+              account,
+              region: 'us-west-2',
+              type: 'CryptoCurrency:EC2/BitcoinTool.B',
+              severity: 8,
+              at: plusMinutes(at, 40),
+              instance: { id, type: 'g4dn.12xlarge' },
+            }),
+          ),
+        },
       },
       { transition: { account, to: 'RESOLVED' } },
-      sns(costAnomalySns({ account, day: '2026-11-05', endDay: '2026-11-06', service: 'Amazon Elastic Compute Cloud - Compute', region: 'us-west-2', usageType: 'USW2-BoxUsage:g4dn.12xlarge', expected: 95, actual: 2445.6 })),
+      sns(
+        costAnomalySns({
+          account,
+          day: '2026-11-05',
+          endDay: '2026-11-06',
+          service: 'Amazon Elastic Compute Cloud - Compute',
+          region: 'us-west-2',
+          usageType: 'USW2-BoxUsage:g4dn.12xlarge',
+          expected: 95,
+          actual: 2445.6,
+        }),
+      ),
     ],
     campaigns: [{ name: 'resolved, then billed', account, minSeverity: 'HIGH', cost: 2350.6 }],
   };
@@ -124,9 +205,30 @@ export const mlTrainingLookalike: Scenario = (() => {
     name: 'aws-ml-training-lookalike',
     description: 'Nightly GPU training by the CI role: RunInstances p4d, CPU near 100 %, EC2 cost anomaly — and no mining finding.',
     steps: [
-      { source: 'aws.cloudtrail', body: cloudTrailLog([runInstances({ who, region: 'us-east-1', at, instanceType: 'p4d.24xlarge', ids })]) },
-      { source: 'aws.cloudwatch', body: cpuEnvelope({ account, region: 'us-east-1', start: '2026-11-12T01:00:00Z', instances: ids.map((id) => ({ id, average: 97 })) }) },
-      sns(costAnomalySns({ account, day: '2026-11-12', service: 'Amazon Elastic Compute Cloud - Compute', region: 'us-east-1', usageType: 'BoxUsage:p4d.24xlarge', expected: 900, actual: 7400 })),
+      {
+        source: 'aws.cloudtrail',
+        body: cloudTrailLog([runInstances({ who, region: 'us-east-1', at, instanceType: 'p4d.24xlarge', ids })]),
+      },
+      {
+        source: 'aws.cloudwatch',
+        body: cpuEnvelope({
+          account,
+          region: 'us-east-1',
+          start: '2026-11-12T01:00:00Z',
+          instances: ids.map((id) => ({ id, average: 97 })),
+        }),
+      },
+      sns(
+        costAnomalySns({
+          account,
+          day: '2026-11-12',
+          service: 'Amazon Elastic Compute Cloud - Compute',
+          region: 'us-east-1',
+          usageType: 'BoxUsage:p4d.24xlarge',
+          expected: 900,
+          actual: 7400,
+        }),
+      ),
     ],
     campaigns: [],
   };
@@ -140,9 +242,37 @@ export const seasonalPeak: Scenario = (() => {
     name: 'aws-seasonal-sales-peak',
     description: 'A seasonal sales peak: busy web servers and a cost anomaly, nothing else.',
     steps: [
-      { source: 'aws.cloudwatch', body: cpuEnvelope({ account, region: 'us-east-1', start: '2026-11-27T08:00:00Z', instances: ids.map((id) => ({ id, average: 92 })) }) },
-      sns(costAnomalySns({ account, day: '2026-11-27', service: 'Amazon Elastic Compute Cloud - Compute', region: 'us-east-1', usageType: 'BoxUsage:c6i.2xlarge', expected: 1400, actual: 3900 })),
-      sns(costAnomalySns({ account, day: '2026-11-27', service: 'Elastic Load Balancing', region: 'us-east-1', usageType: 'LoadBalancerUsage', expected: 60, actual: 240 })),
+      {
+        source: 'aws.cloudwatch',
+        body: cpuEnvelope({
+          account,
+          region: 'us-east-1',
+          start: '2026-11-27T08:00:00Z',
+          instances: ids.map((id) => ({ id, average: 92 })),
+        }),
+      },
+      sns(
+        costAnomalySns({
+          account,
+          day: '2026-11-27',
+          service: 'Amazon Elastic Compute Cloud - Compute',
+          region: 'us-east-1',
+          usageType: 'BoxUsage:c6i.2xlarge',
+          expected: 1400,
+          actual: 3900,
+        }),
+      ),
+      sns(
+        costAnomalySns({
+          account,
+          day: '2026-11-27',
+          service: 'Elastic Load Balancing',
+          region: 'us-east-1',
+          usageType: 'LoadBalancerUsage',
+          expected: 60,
+          actual: 240,
+        }),
+      ),
     ],
     campaigns: [],
   };
@@ -158,9 +288,30 @@ export const portProbeWithCostSpike: Scenario = (() => {
     steps: [
       {
         source: 'aws.guardduty',
-        body: { findings: [guardDutyFinding({ account, region: 'eu-west-1', type: 'Recon:EC2/PortProbeUnprotectedPort', severity: 2, at: '2026-11-20T09:00:00.000Z', instance: { id, type: 't3.micro' } })] },
+        body: {
+          findings: [
+            guardDutyFinding({
+              account,
+              region: 'eu-west-1',
+              type: 'Recon:EC2/PortProbeUnprotectedPort',
+              severity: 2,
+              at: '2026-11-20T09:00:00.000Z',
+              instance: { id, type: 't3.micro' },
+            }),
+          ],
+        },
       },
-      sns(costAnomalySns({ account, day: '2026-11-20', service: 'Amazon Elastic Compute Cloud - Compute', region: 'eu-west-1', usageType: 'EU-BoxUsage:m6i.4xlarge', expected: 150, actual: 990 })),
+      sns(
+        costAnomalySns({
+          account,
+          day: '2026-11-20',
+          service: 'Amazon Elastic Compute Cloud - Compute',
+          region: 'eu-west-1',
+          usageType: 'EU-BoxUsage:m6i.4xlarge',
+          expected: 150,
+          actual: 990,
+        }),
+      ),
     ],
     campaigns: [],
   };
@@ -184,8 +335,26 @@ export const loadTest: Scenario = (() => {
     description: 'A load test: 20 c5.4xlarge at 95 % CPU for a few hours, and their cost.',
     steps: [
       { source: 'aws.cloudtrail', body: cloudTrailLog([runInstances({ who, region: 'us-east-1', at, instanceType: 'c5.4xlarge', ids })]) },
-      { source: 'aws.cloudwatch', body: cpuEnvelope({ account, region: 'us-east-1', start: '2026-11-18T14:00:00Z', instances: ids.map((id) => ({ id, average: 95 })) }) },
-      sns(costAnomalySns({ account, day: '2026-11-18', service: 'Amazon Elastic Compute Cloud - Compute', region: 'us-east-1', usageType: 'BoxUsage:c5.4xlarge', expected: 300, actual: 1100 })),
+      {
+        source: 'aws.cloudwatch',
+        body: cpuEnvelope({
+          account,
+          region: 'us-east-1',
+          start: '2026-11-18T14:00:00Z',
+          instances: ids.map((id) => ({ id, average: 95 })),
+        }),
+      },
+      sns(
+        costAnomalySns({
+          account,
+          day: '2026-11-18',
+          service: 'Amazon Elastic Compute Cloud - Compute',
+          region: 'us-east-1',
+          usageType: 'BoxUsage:c5.4xlarge',
+          expected: 300,
+          actual: 1100,
+        }),
+      ),
     ],
     campaigns: [],
   };
@@ -194,25 +363,70 @@ export const loadTest: Scenario = (() => {
 /** A miner container on EKS: GuardDuty Runtime Monitoring sees its pool lookups; the node group's EC2 spend jumps. */
 export const eksMinerContainer: Scenario = (() => {
   const account = '121212121212';
-  const eks = { cluster: 'payments-prod', namespace: 'default', pod: 'redis-cache-7d9f8b6c5-x2kqp', image: 'docker.io/kinsing/redis-miner:latest' };
+  const eks = {
+    cluster: 'payments-prod',
+    namespace: 'default',
+    pod: 'redis-cache-7d9f8b6c5-x2kqp',
+    image: 'docker.io/kinsing/redis-miner:latest',
+  };
   const at = '2026-11-16T02:20:00.000Z';
   return {
     name: 'aws-eks-miner-container',
-    description: 'A compromised pod on EKS runs a miner; GuardDuty CryptoCurrency:Runtime/BitcoinTool.B!DNS twice; EC2 spend for the node group spikes.',
+    description:
+      'A compromised pod on EKS runs a miner; GuardDuty CryptoCurrency:Runtime/BitcoinTool.B!DNS twice; EC2 spend for the node group spikes.',
     steps: [
       {
         source: 'aws.guardduty',
         body: [
-          guardDutyFinding({ account, region: 'eu-west-1', type: 'CryptoCurrency:Runtime/BitcoinTool.B!DNS', severity: 8, at, eks, domain: 'xmr.2miners.com' }),
-          guardDutyFinding({ account, region: 'eu-west-1', type: 'Impact:Runtime/CryptoMinerExecuted', severity: 8, at: plusMinutes(at, 3), eks }),
+          guardDutyFinding({
+            account,
+            region: 'eu-west-1',
+            type: 'CryptoCurrency:Runtime/BitcoinTool.B!DNS',
+            severity: 8,
+            at,
+            eks,
+            domain: 'xmr.2miners.com',
+          }),
+          guardDutyFinding({
+            account,
+            region: 'eu-west-1',
+            type: 'Impact:Runtime/CryptoMinerExecuted',
+            severity: 8,
+            at: plusMinutes(at, 3),
+            eks,
+          }),
         ],
       },
       // The pods as `kubectl get pods -o json` printed them, with the cluster named in the query.
-      { source: 'kubernetes', body: readFixture('kubernetes/pods-list-miner-and-normal.json'), query: { provider: 'aws', accountId: account, region: 'eu-west-1', cluster: eks.cluster } },
-      sns(costAnomalySns({ account, day: '2026-11-16', service: 'Amazon Elastic Compute Cloud - Compute', region: 'eu-west-1', usageType: 'EU-BoxUsage:c6i.8xlarge', expected: 210, actual: 1530 })),
+      {
+        source: 'kubernetes',
+        body: readFixture('kubernetes/pods-list-miner-and-normal.json'),
+        query: { provider: 'aws', accountId: account, region: 'eu-west-1', cluster: eks.cluster },
+      },
+      sns(
+        costAnomalySns({
+          account,
+          day: '2026-11-16',
+          service: 'Amazon Elastic Compute Cloud - Compute',
+          region: 'eu-west-1',
+          usageType: 'EU-BoxUsage:c6i.8xlarge',
+          expected: 210,
+          actual: 1530,
+        }),
+      ),
     ],
     campaigns: [{ name: 'EKS miner pod', account, minSeverity: 'HIGH', cost: 1320 }],
   };
 })();
 
-export const awsScenarios: Scenario[] = [leakedKeyGpuFleet, lambdaMiner, eksMinerContainer, twoCampaigns, lateCostData, mlTrainingLookalike, seasonalPeak, portProbeWithCostSpike, loadTest];
+export const awsScenarios: Scenario[] = [
+  leakedKeyGpuFleet,
+  lambdaMiner,
+  eksMinerContainer,
+  twoCampaigns,
+  lateCostData,
+  mlTrainingLookalike,
+  seasonalPeak,
+  portProbeWithCostSpike,
+  loadTest,
+];

@@ -52,13 +52,20 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
   try {
     for (const step of scenario.steps) {
       if ('transition' in step) {
-        const { items } = (await t.http.get(`/v1/incidents?account=${step.transition.account}&limit=100`).set(t.auth).expect(200)).body as { items: Array<{ id: string }> };
-        for (const i of items) await t.http.patch(`/v1/incidents/${i.id}`).set(t.auth).send({ status: step.transition.to, note: 'scenario step' }).expect(200);
+        const { items } = (await t.http.get(`/v1/incidents?account=${step.transition.account}&limit=100`).set(t.auth).expect(200)).body as {
+          items: Array<{ id: string }>;
+        };
+        for (const i of items)
+          await t.http.patch(`/v1/incidents/${i.id}`).set(t.auth).send({ status: step.transition.to, note: 'scenario step' }).expect(200);
         continue;
       }
       const query = step.query ? `?${new URLSearchParams(step.query).toString()}` : '';
       const body = typeof step.body === 'string' ? step.body : JSON.stringify(step.body);
-      const res = await t.http.post(`/v1/ingest/${step.source}${query}`).set(t.auth).set('content-type', step.contentType ?? 'application/json').send(body);
+      const res = await t.http
+        .post(`/v1/ingest/${step.source}${query}`)
+        .set(t.auth)
+        .set('content-type', step.contentType ?? 'application/json')
+        .send(body);
       if (res.status !== 200) throw new Error(`${scenario.name}: ${step.source} answered ${res.status}: ${res.text.slice(0, 500)}`);
       await t.settle();
     }
@@ -68,7 +75,12 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
 
     const miningByAccount = new Map<string, Set<string>>();
     for (let cursor: string | null = null, first = true; first || cursor; first = false) {
-      const page = (await t.http.get(`/v1/signals?limit=100${cursor ? `&cursor=${cursor}` : ''}`).set(t.auth).expect(200)).body as {
+      const page = (
+        await t.http
+          .get(`/v1/signals?limit=100${cursor ? `&cursor=${cursor}` : ''}`)
+          .set(t.auth)
+          .expect(200)
+      ).body as {
         items: Array<{ id: string; accountId: string; mining: boolean; kind: string }>;
         nextCursor: string | null;
       };
@@ -105,7 +117,13 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       matched: i.accounts.some((a) => campaignAccounts.has(a)),
     }));
     const high = view.filter((i) => RANK[i.severity as keyof typeof RANK] >= RANK.HIGH);
-    return { scenario: scenario.name, campaigns, incidents: view, truePositives: high.filter((i) => i.matched).length, falsePositives: high.filter((i) => !i.matched).length };
+    return {
+      scenario: scenario.name,
+      campaigns,
+      incidents: view,
+      truePositives: high.filter((i) => i.matched).length,
+      falsePositives: high.filter((i) => !i.matched).length,
+    };
   } finally {
     await t.close();
   }
@@ -116,8 +134,13 @@ export async function evaluate(scenarios: Scenario[], log: (line: string) => voi
   for (const scenario of scenarios) {
     const r = await runScenario(scenario);
     results.push(r);
-    const campaigns = r.campaigns.map((c) => `${c.campaign.name}: ${c.detected ? 'found' : 'MISSED'}, ${c.grouped ? 'one incident' : 'NOT grouped'}, ${c.severity}${c.costError === null ? '' : `, cost ${c.cost} (error ${(c.costError * 100).toFixed(1)} %)`}`);
-    log(`${r.scenario}: ${r.incidents.length} incident(s)${campaigns.length ? `; ${campaigns.join('; ')}` : ' (look-alike)'}${r.falsePositives ? `; ${r.falsePositives} FALSE POSITIVE(S) at HIGH+` : ''}`);
+    const campaigns = r.campaigns.map(
+      (c) =>
+        `${c.campaign.name}: ${c.detected ? 'found' : 'MISSED'}, ${c.grouped ? 'one incident' : 'NOT grouped'}, ${c.severity}${c.costError === null ? '' : `, cost ${c.cost} (error ${(c.costError * 100).toFixed(1)} %)`}`,
+    );
+    log(
+      `${r.scenario}: ${r.incidents.length} incident(s)${campaigns.length ? `; ${campaigns.join('; ')}` : ' (look-alike)'}${r.falsePositives ? `; ${r.falsePositives} FALSE POSITIVE(S) at HIGH+` : ''}`,
+    );
   }
   const all = results.flatMap((r) => r.campaigns);
   const tp = results.reduce((n, r) => n + r.truePositives, 0);

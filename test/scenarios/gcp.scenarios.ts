@@ -24,7 +24,8 @@ export const gcpVmHashMatch: Scenario = (() => {
   ]);
   return {
     name: 'gcp-vm-hash-match',
-    description: 'A leaked service-account key inserts A100/T4 VMs in three regions; Security Command Center reports a cryptomining hash match on one; CPU pinned.',
+    description:
+      'A leaked service-account key inserts A100/T4 VMs in three regions; Security Command Center reports a cryptomining hash match on one; CPU pinned.',
     steps: [
       { source: 'gcp.audit-log', body: readFixture('gcp/audit-log/entries-list-leaked-key-gpu-inserts.json') },
       { source: 'gcp.scc', body: finding },
@@ -37,14 +38,20 @@ export const gcpVmHashMatch: Scenario = (() => {
             project: { id: PROJECT, number: '493820114375', name: 'ACME ML training' },
             sku: { id: 'CF4E-A0C7-E3BF', description: 'N2 Instance Core running in Americas' },
             zone: 'us-central1-a',
-            resource: { name: 'api-server-01', global_name: '//compute.googleapis.com/projects/493820114375/zones/us-central1-a/instances/4410239857712234001' },
+            resource: {
+              name: 'api-server-01',
+              global_name: '//compute.googleapis.com/projects/493820114375/zones/us-central1-a/instances/4410239857712234001',
+            },
             hourly: (_h, i) => 0.1942 * wobble(i),
           },
           {
             project: { id: PROJECT, number: '493820114375', name: 'ACME ML training' },
             sku: { id: '7B36-5A1A-2CFA', description: 'Nvidia Tesla A100 GPU running in Americas' },
             zone: 'us-central1-a',
-            resource: { name: 'train-a100-01', global_name: '//compute.googleapis.com/projects/493820114375/zones/us-central1-a/instances/6837514009281146213' },
+            resource: {
+              name: 'train-a100-01',
+              global_name: '//compute.googleapis.com/projects/493820114375/zones/us-central1-a/instances/6837514009281146213',
+            },
             hourly: (h) => (h.toISOString().startsWith('2024-06-13') ? 23.468 + 3.0336 : null),
           },
         ]),
@@ -66,7 +73,8 @@ export const gcpCloudRunAndGke: Scenario = {
 /** A miner deployed as a Cloud Run service (audit log delivered by Pub/Sub push): the command line names xmrig. */
 export const gcpCloudRunDeploy: Scenario = {
   name: 'gcp-cloud-run-xmrig-deploy',
-  description: 'A Cloud Run deploy whose container runs xmrig, seen in the audit log alone (no SCC finding yet): the command line is the detection.',
+  description:
+    'A Cloud Run deploy whose container runs xmrig, seen in the audit log alone (no SCC finding yet): the command line is the detection.',
   steps: [{ source: 'gcp.audit-log', body: readFixture('gcp/audit-log/pubsub-push-cloud-run-xmrig.json') }],
   campaigns: [{ name: 'xmrig on Cloud Run', account: PROJECT, minSeverity: 'MEDIUM' }],
 };

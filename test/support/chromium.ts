@@ -66,7 +66,14 @@ export async function openPage(url: string): Promise<Page> {
       ws.send(JSON.stringify({ id, method, params, sessionId }));
     });
   ws.addEventListener('message', (event) => {
-    const msg = JSON.parse(String(event.data)) as { id?: number; error?: unknown; result?: unknown; method?: string; params?: Record<string, unknown>; sessionId?: string };
+    const msg = JSON.parse(String(event.data)) as {
+      id?: number;
+      error?: unknown;
+      result?: unknown;
+      method?: string;
+      params?: Record<string, unknown>;
+      sessionId?: string;
+    };
     if (msg.id && pending.has(msg.id)) {
       const p = pending.get(msg.id)!;
       pending.delete(msg.id);
@@ -92,7 +99,9 @@ export async function openPage(url: string): Promise<Page> {
   await send('Page.navigate', { url }, sessionId);
 
   const evaluate = async <T>(expression: string): Promise<T> => {
-    const r = (await send('Runtime.evaluate', { expression, awaitPromise: true, returnByValue: true }, sessionId)) as { result: { value: T } };
+    const r = (await send('Runtime.evaluate', { expression, awaitPromise: true, returnByValue: true }, sessionId)) as {
+      result: { value: T };
+    };
     return r.result.value;
   };
   return {

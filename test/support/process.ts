@@ -5,7 +5,9 @@ import { join } from 'node:path';
 
 /** The Node flags of `npm start` (package.json), so that a spawned service runs as users run it. */
 const START_FLAGS: string[] = (() => {
-  const start = (JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start']!;
+  const start = (JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts[
+    'start'
+  ]!;
   return start.split(/\s+/).filter((t) => t.startsWith('--'));
 })();
 

@@ -64,11 +64,7 @@ export const COST_INCURRING_EVENTS: ReadonlySet<string> = new Set([
 
 const SPOT_EVENTS: ReadonlySet<string> = new Set(['RequestSpotInstances', 'RequestSpotFleet']);
 
-const CLOUDTRAIL_DETAIL_TYPES = [
-  'AWS API Call via CloudTrail',
-  'AWS Console Sign In via CloudTrail',
-  'AWS Service Event via CloudTrail',
-];
+const CLOUDTRAIL_DETAIL_TYPES = ['AWS API Call via CloudTrail', 'AWS Console Sign In via CloudTrail', 'AWS Service Event via CloudTrail'];
 
 const recordSchema = z.looseObject(
   {
@@ -224,8 +220,7 @@ function toSignal(record: CloudTrailRecord, item: Item, issues: IssueList): Sign
   const instanceType = instanceTypes[0] ?? null;
   const gpu = instanceTypes.some(isGpuInstanceType);
   const minerIndicator =
-    collectStrings(own(record, 'requestParameters'), /^(image|imageUri|command|entryPoint)$/).find(mentionsMinerProcess) ??
-    null;
+    collectStrings(own(record, 'requestParameters'), /^(image|imageUri|command|entryPoint)$/).find(mentionsMinerProcess) ?? null;
   const mining = minerIndicator !== null;
   const principal = principalOf(record);
   const instanceCount = instanceCountOf(record, eventName);
@@ -249,9 +244,7 @@ function toSignal(record: CloudTrailRecord, item: Item, issues: IssueList): Sign
     readOnly: own(record, 'readOnly') === true || own(record, 'readOnly') === 'true',
     userIdentityType: asString(dig(record.userIdentity, 'type')),
     // Tags the caller put on what it launched ([{ key, value }]); suppression rules match on them.
-    tags: asArray(dig(own(record, 'requestParameters'), 'tagSpecificationSet', 'items')).flatMap((spec) =>
-      asArray(dig(spec, 'tags')),
-    ),
+    tags: asArray(dig(own(record, 'requestParameters'), 'tagSpecificationSet', 'items')).flatMap((spec) => asArray(dig(spec, 'tags'))),
   };
   if (mining) {
     attributes['minerIndicator'] = minerIndicator;

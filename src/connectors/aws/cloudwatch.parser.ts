@@ -141,7 +141,18 @@ interface Window {
 
 type WindowKey = Pick<
   Window,
-  'accountId' | 'region' | 'instanceId' | 'instanceType' | 'metric' | 'metricName' | 'namespace' | 'periodSeconds' | 'stat' | 'statusCode' | 'unit' | 'metricStream'
+  | 'accountId'
+  | 'region'
+  | 'instanceId'
+  | 'instanceType'
+  | 'metric'
+  | 'metricName'
+  | 'namespace'
+  | 'periodSeconds'
+  | 'stat'
+  | 'statusCode'
+  | 'unit'
+  | 'metricStream'
 >;
 
 class Windows {

@@ -132,9 +132,7 @@ const anomalySchema = z.looseObject(
     dimensionalValue: optionalString,
     feedback: optionalString,
     anomalyDetailsLink: optionalString,
-    anomalyScore: z
-      .looseObject({ currentScore: optionalNumber, maxScore: optionalNumber }, { error: 'must be an object' })
-      .optional(),
+    anomalyScore: z.looseObject({ currentScore: optionalNumber, maxScore: optionalNumber }, { error: 'must be an object' }).optional(),
     impact: z
       .looseObject(
         {
@@ -193,11 +191,7 @@ function toSignal(anomaly: Anomaly, item: Item, issues: IssueList): Signal | nul
   const primary = primaryRootCause(rootCauses);
   const accountId = accountOf(anomaly, primary, item.envelope);
   if (accountId === null) {
-    issues.add(
-      item.index,
-      item.pointer,
-      'names no 12-digit AWS account (rootCauses[].linkedAccount, accountId or monitorArn)',
-    );
+    issues.add(item.index, item.pointer, 'names no 12-digit AWS account (rootCauses[].linkedAccount, accountId or monitorArn)');
     return null;
   }
   const { start, end } = windowOf(anomaly);

@@ -103,8 +103,7 @@ function resourcesOf(finding: Finding): ResourceRef[] {
   if (eks) refs.push({ ...base, type: 'aws.eks.cluster', id: eks });
   const ecs = asString(dig(resource, 'ecsClusterDetails', 'arn')) ?? asString(dig(resource, 'ecsClusterDetails', 'name'));
   if (ecs) refs.push({ ...base, type: 'aws.ecs.cluster', id: ecs });
-  const lambda =
-    asString(dig(resource, 'lambdaDetails', 'functionArn')) ?? asString(dig(resource, 'lambdaDetails', 'functionName'));
+  const lambda = asString(dig(resource, 'lambdaDetails', 'functionArn')) ?? asString(dig(resource, 'lambdaDetails', 'functionName'));
   if (lambda) refs.push({ ...base, type: 'aws.lambda.function', id: lambda });
   const accessKeyId = asString(dig(resource, 'accessKeyDetails', 'accessKeyId'));
   if (accessKeyId) refs.push({ ...base, type: 'aws.iam.access-key', id: accessKeyId });
@@ -159,9 +158,10 @@ function toSignal(finding: Finding, raw: unknown): Signal {
     sample: dig(finding.service, 'additionalInfo', 'sample') === true,
     arn: finding.arn ?? null,
     // The resource's tags as GuardDuty lists them ([{ key, value }]); suppression rules match on them.
-    tags: ['instanceDetails', 'eksClusterDetails', 'lambdaDetails']
-      .map((details) => dig(finding.resource, details, 'tags'))
-      .find(Array.isArray) ?? [],
+    tags:
+      ['instanceDetails', 'eksClusterDetails', 'lambdaDetails']
+        .map((details) => dig(finding.resource, details, 'tags'))
+        .find(Array.isArray) ?? [],
   };
   if (domain) attributes['domain'] = domain;
   if (remotePort !== null) {

@@ -6,7 +6,14 @@ import type { ConnectorEntity, RunStatus, StreamOutcome } from '#src/modules/con
 import { ConnectorSecretStore } from '#src/modules/connectors-admin/connector-secrets.js';
 import { ConnectorsRepository } from '#src/modules/connectors-admin/connectors.repository.js';
 import { safeErrorMessage, withBackoff } from '#src/modules/connectors-admin/fetchers/call-policy.js';
-import type { ConnectorSecrets, ConnectorView, Json, RunMemory, StreamContext, StreamFetcher } from '#src/modules/connectors-admin/fetchers/fetcher.js';
+import type {
+  ConnectorSecrets,
+  ConnectorView,
+  Json,
+  RunMemory,
+  StreamContext,
+  StreamFetcher,
+} from '#src/modules/connectors-admin/fetchers/fetcher.js';
 import { loadFetchers } from '#src/modules/connectors-admin/fetchers/index.js';
 import { nextWindow } from '#src/modules/connectors-admin/fetchers/windows.js';
 import { ConnectorIngest } from '#src/modules/connectors-admin/connector-ingest.js';
@@ -111,7 +118,8 @@ export class ConnectorRunner {
     } finally {
       for (const s of run.sessions.values()) s.close();
     }
-    const status: RunStatus = tally.errors.length === 0 ? 'succeeded' : tally.succeededStreams > 0 || tally.items > 0 ? 'partial' : 'failed';
+    const status: RunStatus =
+      tally.errors.length === 0 ? 'succeeded' : tally.succeededStreams > 0 || tally.items > 0 ? 'partial' : 'failed';
     const error = tally.errors.length === 0 ? null : safeErrorMessage({ message: tally.errors.join('; ') }, known);
     await this.repo.finishRun(connector.id, runId, {
       status,
@@ -122,7 +130,15 @@ export class ConnectorRunner {
       error,
     });
     this.logger.log(
-      { connectorId: connector.id, runId, status, items: tally.items, pages: tally.pages, throttled: tally.throttled, ms: Date.now() - started },
+      {
+        connectorId: connector.id,
+        runId,
+        status,
+        items: tally.items,
+        pages: tally.pages,
+        throttled: tally.throttled,
+        ms: Date.now() - started,
+      },
       'connector run finished',
     );
   }
@@ -142,7 +158,10 @@ export class ConnectorRunner {
     const state: Record<string, unknown> = { ...(saved?.state ?? {}) };
     let watermark = saved?.watermark ?? null;
     // The last run stopped inside this window: finish it first, from the page it stopped at.
-    let resume = saved?.windowStart && saved.windowEnd ? { start: saved.windowStart, end: saved.windowEnd, cursor: (saved.pageCursor ?? null) as Json } : null;
+    let resume =
+      saved?.windowStart && saved.windowEnd
+        ? { start: saved.windowStart, end: saved.windowEnd, cursor: (saved.pageCursor ?? null) as Json }
+        : null;
     const call: StreamContext['call'] = (operation, fn) =>
       withBackoff(fn, {
         attempts: CALL_ATTEMPTS,
@@ -150,7 +169,10 @@ export class ConnectorRunner {
         maxMs: MAX_BACKOFF_MS,
         onRetry: (verdict, attempt, delayMs) => {
           if (verdict.throttled) tally.throttled += 1;
-          this.logger.debug({ connectorId: connector.id, operation, attempt, delayMs, throttled: verdict.throttled }, 'retrying a cloud call');
+          this.logger.debug(
+            { connectorId: connector.id, operation, attempt, delayMs, throttled: verdict.throttled },
+            'retrying a cloud call',
+          );
         },
       });
     const parse: StreamContext['parse'] = (source, body) => {
@@ -160,14 +182,22 @@ export class ConnectorRunner {
     };
     // Window after window until the stream is caught up (a resumed window, then what came since).
     for (;;) {
-      let window = resume ?? nextWindow(watermark, now, { lagMs: fetcher.lagMs, granularity: fetcher.granularity, backfillDays: connector.backfillDays });
+      let window =
+        resume ??
+        nextWindow(watermark, now, { lagMs: fetcher.lagMs, granularity: fetcher.granularity, backfillDays: connector.backfillDays });
       // No new time, but resources this run named for the first time (CPU of a new instance): an
       // empty window lets the fetcher catch them up to where the stream already stands.
       if (!window && watermark && fetcher.hasPendingWork?.(scope, state, run)) window = { start: watermark, end: watermark };
       if (!window) return;
       let cursor: Json = resume?.cursor ?? null;
       resume = null;
-      await this.repo.saveCheckpoint(connector.id, fetcher.stream, scope, { watermark, windowStart: window.start, windowEnd: window.end, pageCursor: cursor, state });
+      await this.repo.saveCheckpoint(connector.id, fetcher.stream, scope, {
+        watermark,
+        windowStart: window.start,
+        windowEnd: window.end,
+        pageCursor: cursor,
+        state,
+      });
       const ctx: StreamContext = { connector: view, scope, window: { start: window.start, end: window.end }, state, run, now, call, parse };
       for (;;) {
         if (this.stopping) throw new Error('the worker is shutting down; the next run resumes here');
@@ -188,7 +218,9 @@ export class ConnectorRunner {
           connector.id,
           fetcher.stream,
           scope,
-          done ? { watermark, windowStart: null, windowEnd: null, pageCursor: null, state } : { watermark, windowStart: window.start, windowEnd: window.end, pageCursor: cursor, state },
+          done
+            ? { watermark, windowStart: null, windowEnd: null, pageCursor: null, state }
+            : { watermark, windowStart: window.start, windowEnd: window.end, pageCursor: cursor, state },
         );
         if (!(await this.repo.renewLease(connector.id, runId, LEASE_MS))) throw new LeaseLost();
         if (done) break;

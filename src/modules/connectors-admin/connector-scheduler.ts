@@ -64,9 +64,13 @@ export class ConnectorScheduler implements OnApplicationBootstrap, OnModuleDestr
       }
     });
     this.working =
-      (await this.queue.work<RunJob>(RUN_QUEUE, { batchSize: 1, localConcurrency: 2, pollingIntervalSeconds: 1 }, async (jobs: Job<RunJob>[]) => {
-        for (const job of jobs) await this.runner.execute(job.data.runId);
-      })) !== null;
+      (await this.queue.work<RunJob>(
+        RUN_QUEUE,
+        { batchSize: 1, localConcurrency: 2, pollingIntervalSeconds: 1 },
+        async (jobs: Job<RunJob>[]) => {
+          for (const job of jobs) await this.runner.execute(job.data.runId);
+        },
+      )) !== null;
     this.logger.log('connector scheduler started');
   }
 
@@ -84,7 +88,13 @@ export class ConnectorScheduler implements OnApplicationBootstrap, OnModuleDestr
     const runs = await this.repo.dispatchDue(DISPATCH_BATCH, (tx, queued) => this.enqueue(tx, queued));
     if (runs.length > 0) this.logger.log({ runs: runs.length }, 'connector runs dispatched');
     const stale = await this.repo.staleQueuedRuns(REQUEUE_AFTER_MS);
-    if (stale.length > 0) await (await this.queue.instance()).insert(RUN_QUEUE, stale.map((r) => ({ data: r satisfies RunJob })));
+    if (stale.length > 0)
+      await (
+        await this.queue.instance()
+      ).insert(
+        RUN_QUEUE,
+        stale.map((r) => ({ data: r satisfies RunJob })),
+      );
     return runs;
   }
 

@@ -10,13 +10,22 @@ import { RUN_STATUSES } from '#src/modules/connectors-admin/connector.entity.js'
 
 @InputType('ConnectorCredentialsInput')
 export class ConnectorCredentialsInput {
-  @Field({ description: "default: the SDK's own chain (AWS profile/role, Azure DefaultAzureCredential, Google ADC); static: AWS keys; token: a bearer token" })
+  @Field({
+    description:
+      "default: the SDK's own chain (AWS profile/role, Azure DefaultAzureCredential, Google ADC); static: AWS keys; token: a bearer token",
+  })
   @ApiProperty({ enum: ['default', 'static', 'token'] })
   source!: string;
   @Field({ nullable: true }) @ApiPropertyOptional({ description: 'AWS, source static' }) accessKeyId?: string;
-  @Field({ nullable: true }) @ApiPropertyOptional({ description: 'AWS, source static; stored encrypted, never returned' }) secretAccessKey?: string;
-  @Field({ nullable: true }) @ApiPropertyOptional({ description: 'AWS, source static; stored encrypted, never returned' }) sessionToken?: string;
-  @Field({ nullable: true }) @ApiPropertyOptional({ description: 'Azure or GCP, source token; stored encrypted, never returned' }) token?: string;
+  @Field({ nullable: true })
+  @ApiPropertyOptional({ description: 'AWS, source static; stored encrypted, never returned' })
+  secretAccessKey?: string;
+  @Field({ nullable: true })
+  @ApiPropertyOptional({ description: 'AWS, source static; stored encrypted, never returned' })
+  sessionToken?: string;
+  @Field({ nullable: true })
+  @ApiPropertyOptional({ description: 'Azure or GCP, source token; stored encrypted, never returned' })
+  token?: string;
 }
 
 @InputType('AssumeRoleInput')
@@ -24,7 +33,9 @@ export class AssumeRoleInput {
   @Field({ description: 'The role to assume in each account; {accountId} stands for the account' })
   @ApiProperty({ example: 'arn:aws:iam::{accountId}:role/MineWatchReader' })
   roleArn!: string;
-  @Field({ nullable: true, description: 'Stored encrypted, never returned' }) @ApiPropertyOptional({ description: 'Stored encrypted, never returned' }) externalId?: string;
+  @Field({ nullable: true, description: 'Stored encrypted, never returned' })
+  @ApiPropertyOptional({ description: 'Stored encrypted, never returned' })
+  externalId?: string;
 }
 
 @InputType('ConnectorInput')
@@ -37,17 +48,29 @@ export class CreateConnectorDto {
   @Field(() => [String], { nullable: true, description: 'Streams to collect; default: every stream of the provider' })
   @ApiPropertyOptional({ type: [String], example: ['cost-anomalies', 'cost', 'cloudtrail', 'guardduty', 'cloudwatch'] })
   collect?: string[];
-  @Field(() => Int, { nullable: true, description: 'Minutes between scheduled runs (default 60)' }) @ApiPropertyOptional({ default: 60, minimum: 1, maximum: 10080 }) intervalMinutes?: number;
-  @Field(() => Int, { nullable: true, description: 'How far back a first run fetches (default 35 days)' }) @ApiPropertyOptional({ default: 35, minimum: 1, maximum: 400 }) backfillDays?: number;
-  @Field(() => [String], { nullable: true, description: 'AWS regions (default us-east-1)' }) @ApiPropertyOptional({ type: [String] }) regions?: string[];
+  @Field(() => Int, { nullable: true, description: 'Minutes between scheduled runs (default 60)' })
+  @ApiPropertyOptional({ default: 60, minimum: 1, maximum: 10080 })
+  intervalMinutes?: number;
+  @Field(() => Int, { nullable: true, description: 'How far back a first run fetches (default 35 days)' })
+  @ApiPropertyOptional({ default: 35, minimum: 1, maximum: 400 })
+  backfillDays?: number;
+  @Field(() => [String], { nullable: true, description: 'AWS regions (default us-east-1)' })
+  @ApiPropertyOptional({ type: [String] })
+  regions?: string[];
   @Field({ nullable: true, description: "Send every API call here instead of the cloud's own endpoints (proxies, emulators, tests)" })
   @ApiPropertyOptional({ example: 'http://127.0.0.1:4566' })
   endpoint?: string;
   @Field({ nullable: true, description: 'PEM certificate to trust for the endpoint' }) @ApiPropertyOptional() caCertificate?: string;
-  @Field(() => ConnectorCredentialsInput, { nullable: true }) @ApiPropertyOptional({ type: ConnectorCredentialsInput }) credentials?: ConnectorCredentialsInput;
+  @Field(() => ConnectorCredentialsInput, { nullable: true })
+  @ApiPropertyOptional({ type: ConnectorCredentialsInput })
+  credentials?: ConnectorCredentialsInput;
   @Field(() => AssumeRoleInput, { nullable: true }) @ApiPropertyOptional({ type: AssumeRoleInput }) assumeRole?: AssumeRoleInput;
-  @Field({ nullable: true, description: 'GCP: the BigQuery billing export table, project.dataset.table' }) @ApiPropertyOptional() billingTable?: string;
-  @Field({ nullable: true, description: 'GCP: the billing account whose Cloud Billing anomalies are read' }) @ApiPropertyOptional() billingAccount?: string;
+  @Field({ nullable: true, description: 'GCP: the BigQuery billing export table, project.dataset.table' })
+  @ApiPropertyOptional()
+  billingTable?: string;
+  @Field({ nullable: true, description: 'GCP: the billing account whose Cloud Billing anomalies are read' })
+  @ApiPropertyOptional()
+  billingAccount?: string;
 }
 
 @InputType('ConnectorUpdateInput')
@@ -98,17 +121,29 @@ export class ConnectorModel {
   @Field(() => String, { nullable: true }) @ApiPropertyOptional({ type: String, nullable: true }) billingTable!: string | null;
   @Field(() => String, { nullable: true }) @ApiPropertyOptional({ type: String, nullable: true }) billingAccount!: string | null;
   @Field(() => ConnectorCredentialsModel) @ApiProperty({ type: ConnectorCredentialsModel }) credentials!: ConnectorCredentialsModel;
-  @Field(() => AssumeRoleModel, { nullable: true }) @ApiPropertyOptional({ type: AssumeRoleModel, nullable: true }) assumeRole!: AssumeRoleModel | null;
+  @Field(() => AssumeRoleModel, { nullable: true })
+  @ApiPropertyOptional({ type: AssumeRoleModel, nullable: true })
+  assumeRole!: AssumeRoleModel | null;
   @Field({ description: 'active or paused' }) @ApiProperty({ enum: ['active', 'paused'] }) status!: string;
-  @Field(() => Date, { nullable: true }) @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) nextRunAt!: Date | null;
-  @Field(() => Date, { nullable: true }) @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) lastRunAt!: Date | null;
-  @Field(() => Date, { nullable: true }) @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) lastSuccessAt!: Date | null;
+  @Field(() => Date, { nullable: true })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
+  nextRunAt!: Date | null;
+  @Field(() => Date, { nullable: true })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
+  lastRunAt!: Date | null;
+  @Field(() => Date, { nullable: true })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
+  lastSuccessAt!: Date | null;
   @Field(() => String, { nullable: true, description: 'succeeded, partial, failed or skipped' })
   @ApiPropertyOptional({ enum: RUN_STATUSES, nullable: true })
   lastRunStatus!: string | null;
   @Field(() => Int, { description: 'Items the last run fetched' }) @ApiProperty() itemsFetched!: number;
-  @Field(() => String, { nullable: true, description: 'What went wrong last; never a credential' }) @ApiPropertyOptional({ type: String, nullable: true }) lastError!: string | null;
-  @Field(() => Date, { nullable: true }) @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) lastErrorAt!: Date | null;
+  @Field(() => String, { nullable: true, description: 'What went wrong last; never a credential' })
+  @ApiPropertyOptional({ type: String, nullable: true })
+  lastError!: string | null;
+  @Field(() => Date, { nullable: true })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
+  lastErrorAt!: Date | null;
   @Field(() => Date) @ApiProperty({ type: String, format: 'date-time' }) createdAt!: Date;
   @Field(() => Date) @ApiProperty({ type: String, format: 'date-time' }) updatedAt!: Date;
 }
@@ -125,11 +160,17 @@ export class StreamOutcomeModel {
 export class ConnectorRunModel {
   @Field(() => ID) @ApiProperty() id!: string;
   @Field({ description: 'schedule or manual' }) @ApiProperty({ enum: ['schedule', 'manual'] }) trigger!: string;
-  @Field(() => Date, { description: 'The tick a scheduled run belongs to' }) @ApiProperty({ type: String, format: 'date-time' }) slot!: Date;
+  @Field(() => Date, { description: 'The tick a scheduled run belongs to' })
+  @ApiProperty({ type: String, format: 'date-time' })
+  slot!: Date;
   @Field() @ApiProperty({ enum: RUN_STATUSES }) status!: string;
   @Field(() => Date) @ApiProperty({ type: String, format: 'date-time' }) queuedAt!: Date;
-  @Field(() => Date, { nullable: true }) @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) startedAt!: Date | null;
-  @Field(() => Date, { nullable: true }) @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) finishedAt!: Date | null;
+  @Field(() => Date, { nullable: true })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
+  startedAt!: Date | null;
+  @Field(() => Date, { nullable: true })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
+  finishedAt!: Date | null;
   @Field(() => Int) @ApiProperty() itemsFetched!: number;
   @Field(() => Int) @ApiProperty() pages!: number;
   @Field(() => Int, { description: 'Throttling answers that were retried' }) @ApiProperty() throttled!: number;

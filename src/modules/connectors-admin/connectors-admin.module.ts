@@ -22,7 +22,15 @@ export class ConnectorsAdminModule {
       module: ConnectorsAdminModule,
       imports: [IngestionModule],
       controllers: api ? [ConnectorsController] : [],
-      providers: [ConnectorsRepository, ConnectorSecretStore, ConnectorIngest, ConnectorRunner, ConnectorScheduler, ConnectorsService, ...(api ? [ConnectorsResolver] : [])],
+      providers: [
+        ConnectorsRepository,
+        ConnectorSecretStore,
+        ConnectorIngest,
+        ConnectorRunner,
+        ConnectorScheduler,
+        ConnectorsService,
+        ...(api ? [ConnectorsResolver] : []),
+      ],
     };
   }
 }

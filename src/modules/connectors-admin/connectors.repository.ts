@@ -44,7 +44,21 @@ export class ConnectorsRepository {
     return this.ds.transaction(fn);
   }
 
-  async insert(row: Omit<ConnectorEntity, 'createdAt' | 'updatedAt' | 'leaseRunId' | 'leaseUntil' | 'lastRunAt' | 'lastSuccessAt' | 'lastRunStatus' | 'itemsFetched' | 'lastError' | 'lastErrorAt'>): Promise<ConnectorEntity> {
+  async insert(
+    row: Omit<
+      ConnectorEntity,
+      | 'createdAt'
+      | 'updatedAt'
+      | 'leaseRunId'
+      | 'leaseUntil'
+      | 'lastRunAt'
+      | 'lastSuccessAt'
+      | 'lastRunStatus'
+      | 'itemsFetched'
+      | 'lastError'
+      | 'lastErrorAt'
+    >,
+  ): Promise<ConnectorEntity> {
     const now = new Date();
     await this.ds.getRepository(ConnectorEntity).insert({
       ...row,
@@ -113,10 +127,16 @@ export class ConnectorsRepository {
     });
   }
 
-  async createManualRun(connectorId: string, enqueue: (tx: EntityManager, runs: QueuedRun[]) => Promise<void>): Promise<ConnectorRunEntity> {
+  async createManualRun(
+    connectorId: string,
+    enqueue: (tx: EntityManager, runs: QueuedRun[]) => Promise<void>,
+  ): Promise<ConnectorRunEntity> {
     const id = randomUUID();
     await this.ds.transaction(async (tx) => {
-      await tx.query(`INSERT INTO connector_runs (id, connector_id, trigger, slot) VALUES ($1, $2, 'manual', clock_timestamp())`, [id, connectorId]);
+      await tx.query(`INSERT INTO connector_runs (id, connector_id, trigger, slot) VALUES ($1, $2, 'manual', clock_timestamp())`, [
+        id,
+        connectorId,
+      ]);
       await enqueue(tx, [{ runId: id, connectorId }]);
     });
     return (await this.findRun(id))!;
@@ -143,7 +163,9 @@ export class ConnectorsRepository {
       );
       if (!run) return { ok: false, reason: 'gone' } as const;
       if (run.status !== 'queued') return { ok: false, reason: 'not-queued' } as const;
-      const connector = await tx.getRepository(ConnectorEntity).findOne({ where: { id: run.connector_id }, lock: { mode: 'pessimistic_write' } });
+      const connector = await tx
+        .getRepository(ConnectorEntity)
+        .findOne({ where: { id: run.connector_id }, lock: { mode: 'pessimistic_write' } });
       if (!connector) return { ok: false, reason: 'gone' } as const;
       const skip = async (reason: 'busy' | 'paused', error: string) => {
         await tx.query(`UPDATE connector_runs SET status = 'skipped', finished_at = now(), error = $2 WHERE id = $1`, [runId, error]);
@@ -156,13 +178,15 @@ export class ConnectorsRepository {
       await tx.query(`UPDATE connector_runs SET status = 'running', started_at = now() WHERE id = $1`, [runId]);
       if (connector.leaseRunId) {
         // Its worker stopped without finishing: say so on that run.
-        await tx.query(`UPDATE connector_runs SET status = 'failed', finished_at = now(), error = 'the worker running it stopped' WHERE id = $1 AND status = 'running'`, [connector.leaseRunId]);
+        await tx.query(
+          `UPDATE connector_runs SET status = 'failed', finished_at = now(), error = 'the worker running it stopped' WHERE id = $1 AND status = 'running'`,
+          [connector.leaseRunId],
+        );
       }
-      await tx.query(`UPDATE connectors SET lease_run_id = $2, lease_until = now() + make_interval(secs => $3), last_run_at = now() WHERE id = $1`, [
-        connector.id,
-        runId,
-        leaseMs / 1000,
-      ]);
+      await tx.query(
+        `UPDATE connectors SET lease_run_id = $2, lease_until = now() + make_interval(secs => $3), last_run_at = now() WHERE id = $1`,
+        [connector.id, runId, leaseMs / 1000],
+      );
       return { ok: true, connector } as const;
     });
   }
@@ -213,7 +237,15 @@ export class ConnectorsRepository {
 
   async checkpoint(connectorId: string, stream: string, scope: string): Promise<CheckpointRow | null> {
     const row = await this.ds.getRepository(ConnectorCheckpointEntity).findOneBy({ connectorId, stream, scope });
-    return row ? { watermark: row.watermark, windowStart: row.windowStart, windowEnd: row.windowEnd, pageCursor: row.pageCursor, state: row.state ?? {} } : null;
+    return row
+      ? {
+          watermark: row.watermark,
+          windowStart: row.windowStart,
+          windowEnd: row.windowEnd,
+          pageCursor: row.pageCursor,
+          state: row.state ?? {},
+        }
+      : null;
   }
 
   async saveCheckpoint(connectorId: string, stream: string, scope: string, cp: CheckpointRow): Promise<void> {
@@ -223,7 +255,16 @@ export class ConnectorsRepository {
        ON CONFLICT (connector_id, stream, scope) DO UPDATE SET
          watermark = EXCLUDED.watermark, window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end,
          page_cursor = EXCLUDED.page_cursor, state = EXCLUDED.state, updated_at = now()`,
-      [connectorId, stream, scope, cp.watermark, cp.windowStart, cp.windowEnd, cp.pageCursor === null || cp.pageCursor === undefined ? null : JSON.stringify(cp.pageCursor), JSON.stringify(cp.state)],
+      [
+        connectorId,
+        stream,
+        scope,
+        cp.watermark,
+        cp.windowStart,
+        cp.windowEnd,
+        cp.pageCursor === null || cp.pageCursor === undefined ? null : JSON.stringify(cp.pageCursor),
+        JSON.stringify(cp.state),
+      ],
     );
   }
 }

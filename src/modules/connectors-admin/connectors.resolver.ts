@@ -1,7 +1,12 @@
 import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { RequireScope } from '#src/platform/auth/auth.decorators.js';
 import { ConnectorErrorCode, ConnectorException } from '#src/modules/connectors-admin/connector.exception.js';
-import { ConnectorModel, ConnectorRunModel, CreateConnectorDto, UpdateConnectorDto } from '#src/modules/connectors-admin/connector.model.js';
+import {
+  ConnectorModel,
+  ConnectorRunModel,
+  CreateConnectorDto,
+  UpdateConnectorDto,
+} from '#src/modules/connectors-admin/connector.model.js';
 import { ConnectorsService } from '#src/modules/connectors-admin/connectors.service.js';
 
 /** GraphQL inputs arrive as class instances with nulls for absent fields; the REST validation wants plain JSON. */

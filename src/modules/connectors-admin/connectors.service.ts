@@ -1,10 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Provider } from '#src/connectors/signal.js';
-import type { ConnectorEntity, ConnectorRunEntity, ConnectorSettings, CredentialSource } from '#src/modules/connectors-admin/connector.entity.js';
+import type {
+  ConnectorEntity,
+  ConnectorRunEntity,
+  ConnectorSettings,
+  CredentialSource,
+} from '#src/modules/connectors-admin/connector.entity.js';
 import { ConnectorErrorCode, ConnectorException } from '#src/modules/connectors-admin/connector.exception.js';
 import type { ConnectorModel, ConnectorRunModel } from '#src/modules/connectors-admin/connector.model.js';
-import { checkShape, createConnectorSchema, parseBody, runsQuery, updateConnectorSchema, type CreateConnectorBody } from '#src/modules/connectors-admin/connector.schema.js';
+import {
+  checkShape,
+  createConnectorSchema,
+  parseBody,
+  runsQuery,
+  updateConnectorSchema,
+  type CreateConnectorBody,
+} from '#src/modules/connectors-admin/connector.schema.js';
 import { ConnectorScheduler } from '#src/modules/connectors-admin/connector-scheduler.js';
 import { ConnectorSecretStore } from '#src/modules/connectors-admin/connector-secrets.js';
 import { ConnectorsRepository } from '#src/modules/connectors-admin/connectors.repository.js';
@@ -203,14 +215,19 @@ export class ConnectorsService {
     const parsed = runsQuery.safeParse(query ?? {});
     if (!parsed.success) {
       const errors = parsed.error.issues.map((i) => ({ field: String(i.path[0] ?? '/'), message: i.message }));
-      throw new ConnectorException(ConnectorErrorCode.InvalidQuery, `Invalid query parameter: ${errors.map((e) => e.field).join(', ')}.`, errors);
+      throw new ConnectorException(
+        ConnectorErrorCode.InvalidQuery,
+        `Invalid query parameter: ${errors.map((e) => e.field).join(', ')}.`,
+        errors,
+      );
     }
     return (await this.repo.runs(id, parsed.data.limit)).map(toRunModel);
   }
 
   async run(connectorId: string, runId: string): Promise<ConnectorRunModel> {
     const run = UUID.test(runId) ? await this.repo.findRun(runId) : null;
-    if (!run || run.connectorId !== connectorId) throw new ConnectorException(ConnectorErrorCode.NotFound, `No run ${runId} of connector ${connectorId}.`);
+    if (!run || run.connectorId !== connectorId)
+      throw new ConnectorException(ConnectorErrorCode.NotFound, `No run ${runId} of connector ${connectorId}.`);
     return toRunModel(run);
   }
 
@@ -244,6 +261,10 @@ export class ConnectorsService {
 
   /** What the API may say about the secrets: whether an external id is set, the last four of a key id. */
   private withHints(settings: ConnectorSettings, secrets: ConnectorSecrets): ConnectorSettings {
-    return { ...settings, accessKeyIdHint: secrets.accessKeyId ? `…${secrets.accessKeyId.slice(-4)}` : null, externalIdSet: Boolean(secrets.externalId) };
+    return {
+      ...settings,
+      accessKeyIdHint: secrets.accessKeyId ? `…${secrets.accessKeyId.slice(-4)}` : null,
+      externalIdSet: Boolean(secrets.externalId),
+    };
   }
 }

@@ -55,7 +55,13 @@ export function confidenceOf(evidence: EvidenceItem[]): number {
  * at MEDIUM at most: a cost spike or a busy CPU alone is not proof of mining. A detection the
  * cloud itself rates HIGH or CRITICAL makes the incident at least HIGH.
  */
-export function severityOf(confidence: number, costAmount: number, computeCount: number, hasMiningFinding: boolean, strongFinding = false): IncidentSeverity {
+export function severityOf(
+  confidence: number,
+  costAmount: number,
+  computeCount: number,
+  hasMiningFinding: boolean,
+  strongFinding = false,
+): IncidentSeverity {
   let severity: IncidentSeverity = confidence >= 40 ? 'MEDIUM' : 'LOW';
   if (confidence >= 55 && (costAmount >= 1_000 || computeCount >= 5)) severity = 'HIGH';
   else if (confidence >= 85) severity = 'HIGH';
@@ -96,7 +102,9 @@ function recommendations(
   if (awsInstances.length > 0) {
     actions.push(
       `Terminate the ${awsInstances.length} EC2 instance(s) in ${[...byRegion.keys()].join(', ')} after snapshotting one volume for forensics: ` +
-        [...byRegion.entries()].map(([region, ids]) => `aws ec2 terminate-instances --region ${region} --instance-ids ${ids.join(' ')}`).join(' ; '),
+        [...byRegion.entries()]
+          .map(([region, ids]) => `aws ec2 terminate-instances --region ${region} --instance-ids ${ids.join(' ')}`)
+          .join(' ; '),
     );
   }
   for (const key of vector.accessKeyIds) {
@@ -106,7 +114,10 @@ function recommendations(
     );
   }
   const eventNames = new Set(evidence.map((e) => String(e.signal.attributes['eventName'] ?? '')));
-  const spot = evidence.some((e) => e.signal.attributes['spot'] === true) || eventNames.has('RequestSpotInstances') || eventNames.has('RequestSpotFleet');
+  const spot =
+    evidence.some((e) => e.signal.attributes['spot'] === true) ||
+    eventNames.has('RequestSpotInstances') ||
+    eventNames.has('RequestSpotFleet');
   if (awsInstances.length > 0 || spot) {
     actions.push(
       `Cancel spot requests and fleets the attacker made in every region (aws ec2 describe-spot-instance-requests / cancel-spot-instance-requests; describe-fleets / delete-fleets), so terminated capacity is not replaced.`,
@@ -120,16 +131,22 @@ function recommendations(
   }
   const azure = resources.filter((r) => r.provider === 'azure');
   if (azure.length > 0) {
-    actions.push(`Stop and deallocate the ${azure.length} Azure resource(s) (az vm deallocate / az vmss deallocate; for AKS, cordon the node and delete the miner pod).`);
+    actions.push(
+      `Stop and deallocate the ${azure.length} Azure resource(s) (az vm deallocate / az vmss deallocate; for AKS, cordon the node and delete the miner pod).`,
+    );
     actions.push(`Disable the identity that created them and assign an Azure Policy denying GPU VM sizes (Standard_NC*, ND*, NV*).`);
   }
   const gcp = resources.filter((r) => r.provider === 'gcp');
   if (gcp.length > 0) {
     actions.push(`Stop the ${gcp.length} GCP resource(s) (gcloud compute instances stop / delete; for GKE, delete the miner workload).`);
-    actions.push(`Disable the service account or user key that created them and set the org policy constraints/compute.vmExternalIpAccess and a GPU quota of zero where GPUs are not used.`);
+    actions.push(
+      `Disable the service account or user key that created them and set the org policy constraints/compute.vmExternalIpAccess and a GPU quota of zero where GPUs are not used.`,
+    );
   }
   if (vector.principals.length > 0) {
-    actions.push(`Review every call made by ${vector.principals.map((p) => vector.principalNames?.[p] ?? p).join(', ')} since the first recorded call for persistence (new users, keys, roles, Lambda functions).`);
+    actions.push(
+      `Review every call made by ${vector.principals.map((p) => vector.principalNames?.[p] ?? p).join(', ')} since the first recorded call for persistence (new users, keys, roles, Lambda functions).`,
+    );
   }
   return actions;
 }
@@ -152,7 +169,8 @@ export function assess(evidence: EvidenceItem[]): Assessment {
 
   const costSignals = signals.filter((s) => s.kind === 'cost_anomaly' && s.cost);
   const currency = costSignals[0]?.cost?.currency ?? 'USD';
-  const costAmount = Math.round(costSignals.filter((s) => s.cost!.currency === currency).reduce((sum, s) => sum + s.cost!.amount, 0) * 100) / 100;
+  const costAmount =
+    Math.round(costSignals.filter((s) => s.cost!.currency === currency).reduce((sum, s) => sum + s.cost!.amount, 0) * 100) / 100;
 
   const actors = signals.filter((s) => s.principal && (s.kind === 'provisioning' || (s.kind === 'security_finding' && s.mining)));
   const principalNames: Record<string, string> = {};
@@ -177,7 +195,9 @@ export function assess(evidence: EvidenceItem[]): Assessment {
   const lastSeenAt = new Date(Math.max(...spanOf.map((s) => s.observedUntil.getTime())));
 
   const confidence = confidenceOf(evidence);
-  const strongFinding = signals.some((s) => s.mining && s.kind === 'security_finding' && (s.severity === 'HIGH' || s.severity === 'CRITICAL'));
+  const strongFinding = signals.some(
+    (s) => s.mining && s.kind === 'security_finding' && (s.severity === 'HIGH' || s.severity === 'CRITICAL'),
+  );
   const severity = severityOf(confidence, costAmount, compute.length, hasMiningFinding, strongFinding);
 
   const regions = regionList(compute.length > 0 ? compute : resources);
@@ -193,7 +213,10 @@ export function assess(evidence: EvidenceItem[]): Assessment {
   const instanceTypes = count(compute.map((r) => r.instanceType).filter((t): t is string => !!t));
   const typeList = Object.keys(instanceTypes);
   const where = regions.length === 1 ? regions[0] : `${regions.length} regions`;
-  const what = compute.length > 0 ? `${compute.length} ${typeList.length === 1 ? `${typeList[0]} ` : ''}${compute.length === 1 ? 'resource' : 'resources'}` : 'resources';
+  const what =
+    compute.length > 0
+      ? `${compute.length} ${typeList.length === 1 ? `${typeList[0]} ` : ''}${compute.length === 1 ? 'resource' : 'resources'}`
+      : 'resources';
   const title = `${hasMiningFinding ? 'Cryptomining' : 'Suspected cryptomining'} on ${what} in ${where} (${providers.map((p) => PROVIDER_NAME[p] ?? p).join(' + ')} ${accounts.join(', ')})`;
 
   const detected = signals.filter((s) => s.mining).map((s) => s.observedAt.getTime());

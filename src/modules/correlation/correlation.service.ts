@@ -244,7 +244,8 @@ export class CorrelationService implements OnApplicationBootstrap, OnApplication
       const widened = await this.attach(tx, state, incident.id, s, target.link);
       for (const other of others) await this.merge(tx, other.incident.id, incident.id, state);
       // Only what this signal brings can link anything new, unless a merge reshaped the incident.
-      if (incident.status !== 'FALSE_POSITIVE') await this.grow(tx, incident.id, state, others.length > 0 ? null : { signals: [s], widened });
+      if (incident.status !== 'FALSE_POSITIVE')
+        await this.grow(tx, incident.id, state, others.length > 0 ? null : { signals: [s], widened });
       return;
     }
     if (opensIncident(s)) {
@@ -274,7 +275,12 @@ export class CorrelationService implements OnApplicationBootstrap, OnApplication
    * a finding brings in the RunInstances that launched its instance, which brings in the key's
    * other launches, which bring in their findings and CPU metrics. Order of arrival does not matter.
    */
-  private async grow(tx: EntityManager, incidentId: string, state: BatchState, frontier: { signals: SignalView[]; widened: boolean } | null): Promise<void> {
+  private async grow(
+    tx: EntityManager,
+    incidentId: string,
+    state: BatchState,
+    frontier: { signals: SignalView[]; widened: boolean } | null,
+  ): Promise<void> {
     const w = this.options.windowMs;
     let front = frontier;
     for (let round = 0; round < 50; round++) {
@@ -299,7 +305,10 @@ export class CorrelationService implements OnApplicationBootstrap, OnApplication
         { from: new Date(span.from.getTime() - w), to: new Date(span.to.getTime() + w) },
         incidentId,
       );
-      const owners = await this.incidents.incidentsOfSignals(tx, candidates.map((c) => c.id));
+      const owners = await this.incidents.incidentsOfSignals(
+        tx,
+        candidates.map((c) => c.id),
+      );
       let added = 0;
       let merged = false;
       const next: SignalView[] = [];

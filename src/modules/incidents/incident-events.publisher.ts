@@ -40,7 +40,10 @@ export class IncidentEventsPublisher implements OnApplicationBootstrap, OnApplic
   async onApplicationBootstrap(): Promise<void> {
     if (!this.pubsub) return; // worker role: no GraphQL here
     this.lastId = await this.incidents.lastEventId();
-    this.listener = new pg.Client({ connectionString: (this.ds.options as { url: string }).url, application_name: 'minewatch-events-listener' });
+    this.listener = new pg.Client({
+      connectionString: (this.ds.options as { url: string }).url,
+      application_name: 'minewatch-events-listener',
+    });
     this.listener.on('notification', () => this.kick());
     this.listener.on('error', (error) => this.logger.warn(`incident event listener lost: ${error.message}`));
     await this.listener.connect();

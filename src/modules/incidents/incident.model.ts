@@ -1,6 +1,11 @@
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { INCIDENT_SEVERITIES, INCIDENT_STATUSES, type IncidentSeverity, type IncidentStatus } from '#src/modules/incidents/incident.entity.js';
+import {
+  INCIDENT_SEVERITIES,
+  INCIDENT_STATUSES,
+  type IncidentSeverity,
+  type IncidentStatus,
+} from '#src/modules/incidents/incident.entity.js';
 
 /*
  * One class per shape serves GraphQL (code-first) and OpenAPI alike, so the two APIs cannot drift:
@@ -83,7 +88,9 @@ export class IncidentModel {
   @Field(() => ID) @ApiProperty() id!: string;
   @Field(() => IncidentStatusEnum) @ApiProperty({ enum: INCIDENT_STATUSES }) status!: IncidentStatus;
   @Field(() => SeverityEnum) @ApiProperty({ enum: INCIDENT_SEVERITIES }) severity!: IncidentSeverity;
-  @Field(() => Int, { description: '0–100, from the weights of the evidence.' }) @ApiProperty({ minimum: 0, maximum: 100 }) confidence!: number;
+  @Field(() => Int, { description: '0–100, from the weights of the evidence.' })
+  @ApiProperty({ minimum: 0, maximum: 100 })
+  confidence!: number;
   @Field() @ApiProperty() title!: string;
   @Field(() => [String]) @ApiProperty({ type: [String] }) providers!: string[];
   @Field(() => [String]) @ApiProperty({ type: [String] }) accounts!: string[];
@@ -93,7 +100,9 @@ export class IncidentModel {
   @Field(() => Date) @ApiProperty({ type: String, format: 'date-time' }) lastSeenAt!: Date;
   @Field(() => MoneyModel) @ApiProperty({ type: MoneyModel }) costImpact!: MoneyModel;
   @Field(() => AttackVectorModel) @ApiProperty({ type: AttackVectorModel }) attackVector!: AttackVectorModel;
-  @Field(() => [String], { description: 'MITRE ATT&CK technique ids.' }) @ApiProperty({ type: [String], example: ['T1496'] }) techniques!: string[];
+  @Field(() => [String], { description: 'MITRE ATT&CK technique ids.' })
+  @ApiProperty({ type: [String], example: ['T1496'] })
+  techniques!: string[];
   @Field(() => [String]) @ApiProperty({ type: [String] }) recommendedActions!: string[];
   @Field(() => Date) @ApiProperty({ type: String, format: 'date-time' }) createdAt!: Date;
   @Field(() => Date) @ApiProperty({ type: String, format: 'date-time' }) updatedAt!: Date;
@@ -101,7 +110,8 @@ export class IncidentModel {
   @ApiPropertyOptional({ type: String, nullable: true })
   relatedIncidentId!: string | null;
   @ApiPropertyOptional({ type: [EvidenceModel], description: 'Present on the single-incident endpoint.' }) evidence?: EvidenceModel[];
-  @ApiPropertyOptional({ type: [IncidentTimelineEntryModel], description: 'Present on the single-incident endpoint.' }) timeline?: IncidentTimelineEntryModel[];
+  @ApiPropertyOptional({ type: [IncidentTimelineEntryModel], description: 'Present on the single-incident endpoint.' })
+  timeline?: IncidentTimelineEntryModel[];
 }
 
 @ObjectType('IncidentEvent', { description: 'Something happened to an incident: what, when, and the incident as it is now.' })

@@ -1,6 +1,15 @@
 import type { Readable } from 'node:stream';
 import { Body, Controller, Get, Headers, Param, Patch, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiProperty, ApiPropertyOptional, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { RequireScope } from '#src/platform/auth/auth.decorators.js';
@@ -73,11 +82,26 @@ export class IncidentsController {
   @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
   @ApiOkResponse({ type: IncidentPageDto, description: 'JSON page; with `Accept: text/csv`, every matching incident as CSV (no paging).' })
   @ApiProduces('application/json', 'text/csv')
-  async list(@Query() query: unknown, @Headers('accept') accept: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<IncidentPageDto | Readable> {
+  async list(
+    @Query() query: unknown,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<IncidentPageDto | Readable> {
     const q = parseQuery(listQuery, query);
-    const filter = { status: q.status, severity: q.severity, provider: q.provider, account: q.account, region: q.region, since: q.since, until: q.until, text: q.q };
+    const filter = {
+      status: q.status,
+      severity: q.severity,
+      provider: q.provider,
+      account: q.account,
+      region: q.region,
+      since: q.since,
+      until: q.until,
+      text: q.q,
+    };
     if (prefersCsv(accept)) {
-      void reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="minewatch-incidents.csv"');
+      void reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="minewatch-incidents.csv"');
       return incidentsCsv(this.incidents, filter);
     }
     const page = await this.incidents.list(filter, q.limit, q.cursor);

@@ -4,7 +4,13 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { Assessment } from '#src/modules/correlation/assessment.js';
 import type { Link } from '#src/modules/correlation/correlation.types.js';
 import { IncidentEventEntity } from '#src/modules/incidents/incident-event.entity.js';
-import { type AttackVector, IncidentEntity, type IncidentListItem, type IncidentSeverity, type IncidentStatus } from '#src/modules/incidents/incident.entity.js';
+import {
+  type AttackVector,
+  IncidentEntity,
+  type IncidentListItem,
+  type IncidentSeverity,
+  type IncidentStatus,
+} from '#src/modules/incidents/incident.entity.js';
 import type { ResourceRef } from '#src/connectors/signal.js';
 import { SignalEntity } from '#src/modules/signals/signal.entity.js';
 
@@ -89,7 +95,9 @@ export class IncidentsRepository {
     return tx
       .getRepository(IncidentEntity)
       .createQueryBuilder('i')
-      .where(`i.merged_into_id IS NULL AND (i.status NOT IN ('RESOLVED','FALSE_POSITIVE') OR i.status_changed_at >= :closedSince)`, { closedSince })
+      .where(`i.merged_into_id IS NULL AND (i.status NOT IN ('RESOLVED','FALSE_POSITIVE') OR i.status_changed_at >= :closedSince)`, {
+        closedSince,
+      })
       .andWhere(
         `(i.link_keys && :keys::text[]
           OR (:provider = ANY(i.providers) AND :account = ANY(i.accounts)
@@ -184,7 +192,10 @@ export class IncidentsRepository {
   }
 
   async moveEvidence(tx: EntityManager, fromId: string, toId: string): Promise<number> {
-    const rows = (await tx.query(`UPDATE incident_evidence SET incident_id = $2 WHERE incident_id = $1 RETURNING signal_id`, [fromId, toId])) as unknown[];
+    const rows = (await tx.query(`UPDATE incident_evidence SET incident_id = $2 WHERE incident_id = $1 RETURNING signal_id`, [
+      fromId,
+      toId,
+    ])) as unknown[];
     await tx.query(`UPDATE incidents SET merged_into_id = $2, version = version + 1, updated_at = now() WHERE id = $1`, [fromId, toId]);
     return rows.length;
   }
@@ -215,7 +226,12 @@ export class IncidentsRepository {
 
   /** Appends to the timeline; listeners on every replica hear of it when the transaction commits. */
   async addEvent(tx: EntityManager, incidentId: string, type: string, actor: string, data: Record<string, unknown>): Promise<void> {
-    await tx.query(`INSERT INTO incident_events (incident_id, type, actor, data) VALUES ($1, $2, $3, $4)`, [incidentId, type, actor, JSON.stringify(data)]);
+    await tx.query(`INSERT INTO incident_events (incident_id, type, actor, data) VALUES ($1, $2, $3, $4)`, [
+      incidentId,
+      type,
+      actor,
+      JSON.stringify(data),
+    ]);
     await tx.query(`SELECT pg_notify($1, '')`, [INCIDENT_EVENTS_CHANNEL]);
   }
 
@@ -249,7 +265,10 @@ export class IncidentsRepository {
   }
 
   async setStatus(tx: EntityManager, id: string, status: IncidentStatus): Promise<void> {
-    await tx.query(`UPDATE incidents SET status = $2, status_changed_at = now(), version = version + 1, updated_at = now() WHERE id = $1`, [id, status]);
+    await tx.query(`UPDATE incidents SET status = $2, status_changed_at = now(), version = version + 1, updated_at = now() WHERE id = $1`, [
+      id,
+      status,
+    ]);
   }
 
   private filtered(filter: IncidentFilter) {
@@ -344,7 +363,14 @@ export class IncidentsRepository {
        GROUP BY 1, 2, 3, 4 ORDER BY 1 DESC, 2, 3, 4`,
       params,
     )) as Array<{ month: string; provider: string; account_id: string; currency: string; amount: number; incidents: number }>;
-    return rows.map((r) => ({ month: r.month, provider: r.provider, accountId: r.account_id, currency: r.currency, amount: Math.round(r.amount * 100) / 100, incidents: r.incidents }));
+    return rows.map((r) => ({
+      month: r.month,
+      provider: r.provider,
+      accountId: r.account_id,
+      currency: r.currency,
+      amount: Math.round(r.amount * 100) / 100,
+      incidents: r.incidents,
+    }));
   }
 
   async count(filter: IncidentFilter): Promise<number> {

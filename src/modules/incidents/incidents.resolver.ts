@@ -48,7 +48,9 @@ export class IncidentsResolver {
     @Args('after', { type: () => String, nullable: true }) after: string | null,
   ): Promise<IncidentConnectionModel> {
     if (first < 1 || first > 100) {
-      throw new IncidentException(IncidentErrorCode.InvalidQuery, '`first` must be between 1 and 100.', [{ field: 'first', message: 'must be 1 to 100' }]);
+      throw new IncidentException(IncidentErrorCode.InvalidQuery, '`first` must be between 1 and 100.', [
+        { field: 'first', message: 'must be 1 to 100' },
+      ]);
     }
     const f = { ...(filter ?? {}) };
     const page = await this.service.list(f, first, after ?? undefined);

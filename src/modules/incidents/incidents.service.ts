@@ -5,12 +5,7 @@ import type { Assessment } from '#src/modules/correlation/assessment.js';
 import type { Link } from '#src/modules/correlation/correlation.types.js';
 import { IncidentErrorCode, IncidentException } from '#src/modules/incidents/incident.exception.js';
 import type { IncidentEntity, IncidentListItem, IncidentStatus } from '#src/modules/incidents/incident.entity.js';
-import {
-  type Cursor,
-  type EvidenceRow,
-  type IncidentFilter,
-  IncidentsRepository,
-} from '#src/modules/incidents/incidents.repository.js';
+import { type Cursor, type EvidenceRow, type IncidentFilter, IncidentsRepository } from '#src/modules/incidents/incidents.repository.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -105,7 +100,13 @@ export class IncidentsService {
 
   // ---- used by the correlation engine inside its transaction ----
 
-  findLinkCandidates(tx: EntityManager, keys: string[], account: { provider: string; accountId: string }, window: { from: Date; to: Date }, closedSince: Date) {
+  findLinkCandidates(
+    tx: EntityManager,
+    keys: string[],
+    account: { provider: string; accountId: string },
+    window: { from: Date; to: Date },
+    closedSince: Date,
+  ) {
     return this.repo.findLinkCandidates(tx, keys, account, window, closedSince);
   }
 

@@ -12,13 +12,24 @@ class IngestResultDto {
   @ApiProperty({ description: 'Items stored: new ones plus newer versions of known ones.' }) accepted!: number;
   @ApiProperty({ description: 'Of accepted, how many replaced an older version.' }) updated!: number;
   @ApiProperty({ description: 'Items already stored in this or a newer version.' }) duplicates!: number;
-  @ApiProperty({ description: 'Items read and dropped on purpose (e.g. flow records on no mining port, cost rows that are not usage).' }) ignored!: number;
+  @ApiProperty({ description: 'Items read and dropped on purpose (e.g. flow records on no mining port, cost rows that are not usage).' })
+  ignored!: number;
   @ApiProperty({ description: 'Daily cost rows stored (focus, azure.cost, gcp.billing).' }) costRows!: number;
-  @ApiProperty({ description: 'cost_anomaly signals MineWatch\'s cost detector wrote or changed because of this request.' }) costAnomalies!: number;
+  @ApiProperty({ description: "cost_anomaly signals MineWatch's cost detector wrote or changed because of this request." })
+  costAnomalies!: number;
   @ApiProperty({ type: [String], description: 'Signal id of each item, in request order.' }) signalIds!: string[];
-  @ApiProperty({ required: false, description: 'Set when a streamed request stored more items than the 10,000 ids signalIds lists.' }) signalIdsTruncated?: boolean;
-  @ApiProperty({ required: false, description: 'Amazon Data Firehose deliveries only: the X-Amz-Firehose-Request-Id, echoed as Firehose requires.' }) requestId?: string;
-  @ApiProperty({ required: false, description: 'Amazon Data Firehose deliveries only: when the reply was made, in milliseconds since the epoch.' }) timestamp?: number;
+  @ApiProperty({ required: false, description: 'Set when a streamed request stored more items than the 10,000 ids signalIds lists.' })
+  signalIdsTruncated?: boolean;
+  @ApiProperty({
+    required: false,
+    description: 'Amazon Data Firehose deliveries only: the X-Amz-Firehose-Request-Id, echoed as Firehose requires.',
+  })
+  requestId?: string;
+  @ApiProperty({
+    required: false,
+    description: 'Amazon Data Firehose deliveries only: when the reply was made, in milliseconds since the epoch.',
+  })
+  timestamp?: number;
 }
 
 @ApiTags('ingest')
@@ -37,7 +48,7 @@ export class IngestionController {
   @ApiOperation({
     summary: 'Ingest a cloud payload in its native shape',
     description:
-      'The body is the cloud\'s own JSON (one object, an array, a list response or NDJSON). A 2xx means every item is committed; ' +
+      "The body is the cloud's own JSON (one object, an array, a list response or NDJSON). A 2xx means every item is committed; " +
       'a 4xx application/problem+json names every bad item (index and JSON pointer) and stores nothing. NDJSON and FOCUS CSV bodies ' +
       'are streamed: read and stored in batches within one transaction, up to MINEWATCH_MAX_STREAM_BYTES (default 2 GiB).',
   })
@@ -77,9 +88,11 @@ export class IngestionController {
     try {
       const declared = Number(headers['content-length']);
       if (Number.isFinite(declared) && declared > limit) {
-        throw new CommonException(CommonErrorCode.PayloadTooLarge, `The body is larger than ${limit} bytes (MINEWATCH_MAX_STREAM_BYTES); nothing was stored.`, [
-          { index: null, field: '/', message: `Content-Length ${declared} is larger than ${limit} bytes` },
-        ]);
+        throw new CommonException(
+          CommonErrorCode.PayloadTooLarge,
+          `The body is larger than ${limit} bytes (MINEWATCH_MAX_STREAM_BYTES); nothing was stored.`,
+          [{ index: null, field: '/', message: `Content-Length ${declared} is larger than ${limit} bytes` }],
+        );
       }
       return await this.ingestion.ingest(source, body, contentType, query);
     } catch (error) {

@@ -233,7 +233,13 @@ export class IngestionService {
             lastLog = Date.now();
             const memory = process.memoryUsage();
             this.logger.log(
-              { ingestId, ...progress, ms: lastLog - started, rssMb: Math.round(memory.rss / 1048576), heapUsedMb: Math.round(memory.heapUsed / 1048576) },
+              {
+                ingestId,
+                ...progress,
+                ms: lastLog - started,
+                rssMb: Math.round(memory.rss / 1048576),
+                heapUsedMb: Math.round(memory.heapUsed / 1048576),
+              },
               'streaming ingest in progress',
             );
           }

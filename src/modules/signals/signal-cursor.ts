@@ -14,6 +14,8 @@ export function decodeSignalCursor(cursor: string): { observedAt: Date; id: stri
     if (Number.isNaN(observedAt.getTime()) || !UUID.test(id)) throw new Error('bad cursor');
     return { observedAt, id };
   } catch {
-    throw new CommonException(CommonErrorCode.BadRequest, 'The cursor is not one this API returned.', [{ field: 'cursor', message: 'invalid cursor' }]);
+    throw new CommonException(CommonErrorCode.BadRequest, 'The cursor is not one this API returned.', [
+      { field: 'cursor', message: 'invalid cursor' },
+    ]);
   }
 }

@@ -211,7 +211,9 @@ export class SignalsRepository {
         { keys, accounts: accounts.map((a) => `${a.provider}:${a.accountId}`) },
       )
       .andWhere('s.observed_until >= :from AND s.observed_at <= :to', window)
-      .andWhere('NOT EXISTS (SELECT 1 FROM incident_evidence e WHERE e.signal_id = s.id AND e.incident_id = :exclude)', { exclude: excludeIncidentId })
+      .andWhere('NOT EXISTS (SELECT 1 FROM incident_evidence e WHERE e.signal_id = s.id AND e.incident_id = :exclude)', {
+        exclude: excludeIncidentId,
+      })
       .andWhere('s.suppressed_by IS NULL AND s.correlated_at IS NOT NULL')
       .orderBy('s.observed_at', 'ASC')
       .limit(limit)

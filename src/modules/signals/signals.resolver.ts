@@ -41,14 +41,21 @@ export class SignalsResolver {
     @Args('after', { type: () => String, nullable: true }) after: string | null,
   ): Promise<SignalConnectionModel> {
     if (first < 1 || first > 100) {
-      throw new CommonException(CommonErrorCode.BadRequest, '`first` must be between 1 and 100.', [{ field: 'first', message: 'must be 1 to 100' }]);
+      throw new CommonException(CommonErrorCode.BadRequest, '`first` must be between 1 and 100.', [
+        { field: 'first', message: 'must be 1 to 100' },
+      ]);
     }
     const rows = await this.repo.list({ ...(filter ?? {}), limit: first + 1, after: after ? decodeSignalCursor(after) : undefined });
     const items = rows.slice(0, first);
     const edges = items.map((s) => ({ cursor: encodeSignalCursor(s), node: toSignalModel(s) }));
     return {
       edges,
-      pageInfo: { hasNextPage: rows.length > first, hasPreviousPage: Boolean(after), startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+      pageInfo: {
+        hasNextPage: rows.length > first,
+        hasPreviousPage: Boolean(after),
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
     };
   }
 }

@@ -14,9 +14,15 @@ export class TagMatchModel {
 export class SuppressionMatchModel {
   @Field({ nullable: true }) @ApiPropertyOptional({ enum: ['aws', 'azure', 'gcp'] }) provider?: string;
   @Field({ nullable: true }) @ApiPropertyOptional({ description: 'Account, subscription or project id (exact)' }) accountId?: string;
-  @Field({ nullable: true }) @ApiPropertyOptional({ description: 'Glob on the principal: identity ARN/email, name or access key id' }) principal?: string;
-  @Field({ nullable: true }) @ApiPropertyOptional({ description: 'Glob on any resource id (`**` crosses slashes)' }) resourcePattern?: string;
-  @Field({ nullable: true }) @ApiPropertyOptional({ description: 'Glob on the finding type, e.g. CryptoCurrency:EC2/*' }) findingType?: string;
+  @Field({ nullable: true })
+  @ApiPropertyOptional({ description: 'Glob on the principal: identity ARN/email, name or access key id' })
+  principal?: string;
+  @Field({ nullable: true })
+  @ApiPropertyOptional({ description: 'Glob on any resource id (`**` crosses slashes)' })
+  resourcePattern?: string;
+  @Field({ nullable: true })
+  @ApiPropertyOptional({ description: 'Glob on the finding type, e.g. CryptoCurrency:EC2/*' })
+  findingType?: string;
   @Field(() => TagMatchModel, { nullable: true }) @ApiPropertyOptional({ type: TagMatchModel }) tag?: TagMatchModel;
   @Field(() => [String], { nullable: true }) @ApiPropertyOptional({ enum: SIGNAL_KINDS, isArray: true }) kinds?: string[];
 }
@@ -29,8 +35,12 @@ export class SuppressionRuleModel {
   @Field(() => SuppressionMatchModel) @ApiProperty({ type: SuppressionMatchModel }) match!: SuppressionMatchModel;
   @Field() @ApiProperty() createdBy!: string;
   @Field(() => Date) @ApiProperty({ type: String, format: 'date-time' }) createdAt!: Date;
-  @Field(() => Date, { nullable: true }) @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) expiresAt!: Date | null;
-  @Field(() => Date, { nullable: true }) @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) disabledAt!: Date | null;
+  @Field(() => Date, { nullable: true })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
+  expiresAt!: Date | null;
+  @Field(() => Date, { nullable: true })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
+  disabledAt!: Date | null;
   @Field(() => Int, { description: 'Signals this rule kept out of incidents' }) @ApiProperty() suppressedCount!: number;
 }
 

@@ -17,7 +17,8 @@ export const createSuppressionSchema = z.object({
       kinds: z.array(z.enum(SIGNAL_KINDS)).optional(),
     })
     .refine((m) => m.accountId || m.principal || m.resourcePattern || m.findingType || m.tag, {
-      message: 'name at least one of accountId, principal, resourcePattern, findingType or tag: a rule on provider or kind alone would hide everything',
+      message:
+        'name at least one of accountId, principal, resourcePattern, findingType or tag: a rule on provider or kind alone would hide everything',
     }),
   expiresAt: z.coerce.date({ error: 'must be an ISO 8601 date-time' }).optional(),
 });

@@ -1,5 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { AuthedRequest } from '#src/platform/auth/api-key.guard.js';
 import { RequireScope } from '#src/platform/auth/auth.decorators.js';
 import { CommonErrorCode, CommonException } from '#src/platform/errors/app.exception.js';
@@ -55,6 +63,7 @@ export class SuppressionsController {
   @ApiOperation({ summary: 'Disable a rule (kept, with the record of what it suppressed)' })
   @ApiNoContentResponse()
   async disable(@Param('id') id: string): Promise<void> {
-    if (!UUID.test(id) || !(await this.suppressions.disable(id))) throw new CommonException(CommonErrorCode.NotFound, `No active suppression rule ${id}.`);
+    if (!UUID.test(id) || !(await this.suppressions.disable(id)))
+      throw new CommonException(CommonErrorCode.NotFound, `No active suppression rule ${id}.`);
   }
 }

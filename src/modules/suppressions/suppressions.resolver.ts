@@ -19,15 +19,22 @@ export class SuppressionsResolver {
 
   @Mutation(() => SuppressionRuleModel, { description: 'Adds a rule for legitimate GPU or mining work.' })
   @RequireScope('incidents:write')
-  async createSuppressionRule(@Args('input') input: CreateSuppressionRuleDto, @Context() ctx: { reply: { request: AuthedRequest } }): Promise<SuppressionRuleModel> {
+  async createSuppressionRule(
+    @Args('input') input: CreateSuppressionRuleDto,
+    @Context() ctx: { reply: { request: AuthedRequest } },
+  ): Promise<SuppressionRuleModel> {
     const parsed = parseQuery(createSuppressionSchema, input);
-    return this.suppressions.create({ ...parsed, expiresAt: parsed.expiresAt ?? null }, `api-key:${ctx.reply.request.apiKey?.name ?? 'unknown'}`);
+    return this.suppressions.create(
+      { ...parsed, expiresAt: parsed.expiresAt ?? null },
+      `api-key:${ctx.reply.request.apiKey?.name ?? 'unknown'}`,
+    );
   }
 
   @Mutation(() => Boolean, { description: 'Disables a rule; it stays listed with what it suppressed.' })
   @RequireScope('incidents:write')
   async disableSuppressionRule(@Args('id', { type: () => ID }) id: string): Promise<boolean> {
-    if (!(await this.suppressions.disable(id).catch(() => false))) throw new CommonException(CommonErrorCode.NotFound, `No active suppression rule ${id}.`);
+    if (!(await this.suppressions.disable(id).catch(() => false)))
+      throw new CommonException(CommonErrorCode.NotFound, `No active suppression rule ${id}.`);
     return true;
   }
 }

@@ -14,7 +14,10 @@ export interface SuppressionRuleWithCount extends SuppressionRuleEntity {
 export class SuppressionsService {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
-  async create(input: { name: string; reason: string; match: SuppressionMatch; expiresAt: Date | null }, actor: string): Promise<SuppressionRuleWithCount> {
+  async create(
+    input: { name: string; reason: string; match: SuppressionMatch; expiresAt: Date | null },
+    actor: string,
+  ): Promise<SuppressionRuleWithCount> {
     const repo = this.ds.getRepository(SuppressionRuleEntity);
     const saved = await repo.save(repo.create({ ...input, createdBy: actor }));
     return { ...(await repo.findOneByOrFail({ id: saved.id })), suppressedCount: 0 };

@@ -43,7 +43,9 @@ export class WebhookModel {
   @Field(() => [String]) @ApiProperty({ enum: PROVIDERS, isArray: true, description: 'Empty: every provider' }) providers!: string[];
   @Field() @ApiProperty({ enum: ['active', 'disabled'] }) status!: string;
   @Field(() => Date, { nullable: true }) @ApiProperty({ type: String, format: 'date-time', nullable: true }) disabledAt!: Date | null;
-  @Field(() => String, { nullable: true }) @ApiProperty({ type: String, nullable: true, example: 'the receiver answered 410 Gone' }) disabledReason!: string | null;
+  @Field(() => String, { nullable: true })
+  @ApiProperty({ type: String, nullable: true, example: 'the receiver answered 410 Gone' })
+  disabledReason!: string | null;
   @ApiProperty({
     type: String,
     format: 'date-time',

@@ -65,7 +65,11 @@ export class ApiKeyGuard implements CanActivate {
 
   private requestOf(context: ExecutionContext): AuthedRequest | undefined {
     if (context.getType<string>() === 'graphql') {
-      const gql = GqlExecutionContext.create(context).getContext<{ req?: AuthedRequest; reply?: { request: AuthedRequest }; apiKey?: AuthenticatedKey }>();
+      const gql = GqlExecutionContext.create(context).getContext<{
+        req?: AuthedRequest;
+        reply?: { request: AuthedRequest };
+        apiKey?: AuthenticatedKey;
+      }>();
       // Subscriptions: the key came in the graphql-ws connection payload (see app.module.ts).
       if (gql.apiKey) return { headers: {}, apiKey: gql.apiKey } as AuthedRequest;
       return gql.req ?? gql.reply?.request;

@@ -1,4 +1,14 @@
-import { type DocumentNode, GraphQLError, type GraphQLSchema, Kind, Lexer, Source, TokenKind, type ValidationContext, type ValidationRule } from 'graphql';
+import {
+  type DocumentNode,
+  GraphQLError,
+  type GraphQLSchema,
+  Kind,
+  Lexer,
+  Source,
+  TokenKind,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
 import { type ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 
 /** Mercurius counts depth through fragments: the standard introspection query (GraphiQL's) measures 15. */
@@ -24,7 +34,9 @@ function aliasLimit(context: ValidationContext) {
   return {
     Field(node: { alias?: unknown }) {
       if (node.alias && ++aliases === MAX_ALIASES + 1) {
-        context.reportError(new GraphQLError(`The query uses more than ${MAX_ALIASES} aliases.`, { extensions: { code: 'QUERY_TOO_COMPLEX' } }));
+        context.reportError(
+          new GraphQLError(`The query uses more than ${MAX_ALIASES} aliases.`, { extensions: { code: 'QUERY_TOO_COMPLEX' } }),
+        );
       }
     },
   };
@@ -42,14 +54,25 @@ const costOf = new WeakMap<DocumentNode, number>();
  * variable counts at its value. (As a validation rule it would run without them, and an operation
  * with a required variable would fail there, or escape the limit.)
  */
-export function assertComplexityLimit(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string): void {
+export function assertComplexityLimit(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  operationName?: string,
+): void {
   // Mercurius hands over the same parsed document for the same query text: without variables its
   // cost cannot change, so it is measured once.
   const fixed = document.definitions.every((d) => d.kind !== Kind.OPERATION_DEFINITION || !d.variableDefinitions?.length);
   let cost = fixed ? costOf.get(document) : undefined;
   if (cost === undefined) {
     try {
-      cost = getComplexity({ schema, query: document, variables: variables ?? {}, estimators: [estimator], ...(operationName ? { operationName } : {}) });
+      cost = getComplexity({
+        schema,
+        query: document,
+        variables: variables ?? {},
+        estimators: [estimator],
+        ...(operationName ? { operationName } : {}),
+      });
     } catch {
       // Variables that do not fit their types: graphql-js reports them precisely when it executes.
       return;
@@ -57,9 +80,12 @@ export function assertComplexityLimit(schema: GraphQLSchema, document: DocumentN
     if (fixed) costOf.set(document, cost);
   }
   if (cost > MAX_COMPLEXITY) {
-    throw new GraphQLError(`The query would cost ${cost}, over the limit of ${MAX_COMPLEXITY}: ask for fewer items (first) or fewer nested lists.`, {
-      extensions: { code: 'QUERY_TOO_COMPLEX' },
-    });
+    throw new GraphQLError(
+      `The query would cost ${cost}, over the limit of ${MAX_COMPLEXITY}: ask for fewer items (first) or fewer nested lists.`,
+      {
+        extensions: { code: 'QUERY_TOO_COMPLEX' },
+      },
+    );
   }
 }
 

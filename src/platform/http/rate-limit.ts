@@ -23,7 +23,8 @@ function postgresStore(ds: DataSource) {
       )
         .then((rows: Array<{ count: number }>) => {
           // Old windows are swept now and then by whoever passes, not by a timer of its own.
-          if (Math.random() < 0.01) void ds.query(`DELETE FROM rate_limits WHERE window_start < now() - interval '1 hour'`).catch(() => undefined);
+          if (Math.random() < 0.01)
+            void ds.query(`DELETE FROM rate_limits WHERE window_start < now() - interval '1 hour'`).catch(() => undefined);
           callback(null, { current: rows[0]!.count, ttl: windowStart + timeWindow - now });
         })
         .catch((error: Error) => callback(error));
@@ -53,10 +54,14 @@ export async function registerRateLimit(app: NestFastifyApplication, ds: DataSou
     store: postgresStore(ds) as never,
     keyGenerator: keyOf,
     // Probes and GraphiQL's static files are not API calls.
-    allowList: (request) => EXEMPT.has(request.url.split('?')[0]!) || request.url.startsWith('/graphiql') || request.url.startsWith('/docs'),
+    allowList: (request) =>
+      EXEMPT.has(request.url.split('?')[0]!) || request.url.startsWith('/graphiql') || request.url.startsWith('/docs'),
     // A database hiccup must not turn into refused requests.
     skipOnError: true,
     errorResponseBuilder: (_request, context) =>
-      new CommonException(CommonErrorCode.RateLimited, `Rate limit of ${context.max} requests per minute reached; retry after ${context.after}.`),
+      new CommonException(
+        CommonErrorCode.RateLimited,
+        `Rate limit of ${context.max} requests per minute reached; retry after ${context.after}.`,
+      ),
   });
 }

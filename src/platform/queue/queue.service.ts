@@ -80,11 +80,16 @@ export class QueueService implements OnApplicationShutdown {
   async work<T extends object>(name: string, options: WorkOptions, handler: (jobs: Job<T>[]) => Promise<unknown>): Promise<string | null> {
     if (!this.runsWorkers) return null;
     await this.ensureQueue(name);
-    return (await this.instance()).work<T>(name, { batchSize: 50, localConcurrency: 2, pollingIntervalSeconds: 0.5, ...options } as WorkOptions, handler);
+    return (await this.instance()).work<T>(
+      name,
+      { batchSize: 50, localConcurrency: 2, pollingIntervalSeconds: 0.5, ...options } as WorkOptions,
+      handler,
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
     const boss = this.boss ?? (await this.starting?.catch(() => null));
-    if (boss) await boss.stop({ graceful: true, timeout: 10_000 }).catch((error: unknown) => this.logger.warn({ err: error }, 'queue stop'));
+    if (boss)
+      await boss.stop({ graceful: true, timeout: 10_000 }).catch((error: unknown) => this.logger.warn({ err: error }, 'queue stop'));
   }
 }

@@ -47,7 +47,18 @@ export function cloudTrailRecord(o: {
       accountId: o.who.account,
       accessKeyId: o.who.accessKeyId,
       ...(o.who.type === 'AssumedRole'
-        ? { sessionContext: { sessionIssuer: { type: 'Role', arn: o.who.arn.replace(':sts::', ':iam::').replace('assumed-role', 'role').replace(/\/[^/]+$/, ''), userName: o.who.name } } }
+        ? {
+            sessionContext: {
+              sessionIssuer: {
+                type: 'Role',
+                arn: o.who.arn
+                  .replace(':sts::', ':iam::')
+                  .replace('assumed-role', 'role')
+                  .replace(/\/[^/]+$/, ''),
+                userName: o.who.name,
+              },
+            },
+          }
         : { userName: o.who.name }),
     },
     eventTime: o.at.replace(/\.\d{3}Z$/, 'Z'),
@@ -144,31 +155,31 @@ export function guardDutyFinding(o: {
         },
       }
     : o.lambdaArn
-    ? {
-        resourceType: 'Lambda',
-        lambdaDetails: {
-          functionArn: o.lambdaArn,
-          functionName: o.lambdaArn.split(':').pop(),
-          functionVersion: '$LATEST',
-          role: `arn:aws:iam::${o.account}:role/service-role/lambda-exec`,
-          lastModifiedAt: o.at,
-          revisionId: uuid(`rev/${o.lambdaArn}`),
-        },
-      }
-    : {
-        resourceType: 'Instance',
-        instanceDetails: {
-          availabilityZone: `${o.region}a`,
-          imageId: 'ami-0fc5d935ebf8bc3bc',
-          instanceId: o.instance!.id,
-          instanceState: 'running',
-          instanceType: o.instance!.type,
-          launchTime: o.at,
-          networkInterfaces: [],
-          productCodes: [],
-          tags: [],
-        },
-      };
+      ? {
+          resourceType: 'Lambda',
+          lambdaDetails: {
+            functionArn: o.lambdaArn,
+            functionName: o.lambdaArn.split(':').pop(),
+            functionVersion: '$LATEST',
+            role: `arn:aws:iam::${o.account}:role/service-role/lambda-exec`,
+            lastModifiedAt: o.at,
+            revisionId: uuid(`rev/${o.lambdaArn}`),
+          },
+        }
+      : {
+          resourceType: 'Instance',
+          instanceDetails: {
+            availabilityZone: `${o.region}a`,
+            imageId: 'ami-0fc5d935ebf8bc3bc',
+            instanceId: o.instance!.id,
+            instanceState: 'running',
+            instanceType: o.instance!.type,
+            launchTime: o.at,
+            networkInterfaces: [],
+            productCodes: [],
+            tags: [],
+          },
+        };
   return {
     accountId: o.account,
     arn: `arn:aws:guardduty:${o.region}:${o.account}:detector/${detector}/finding/${id}`,
@@ -182,7 +193,15 @@ export function guardDutyFinding(o: {
     service: {
       action: o.domain
         ? { actionType: 'DNS_REQUEST', dnsRequestAction: { domain: o.domain, protocol: 'UDP', blocked: false } }
-        : { actionType: 'NETWORK_CONNECTION', networkConnectionAction: { connectionDirection: 'INBOUND', protocol: 'TCP', blocked: false, localPortDetails: { port: 22, portName: 'SSH' } } },
+        : {
+            actionType: 'NETWORK_CONNECTION',
+            networkConnectionAction: {
+              connectionDirection: 'INBOUND',
+              protocol: 'TCP',
+              blocked: false,
+              localPortDetails: { port: 22, portName: 'SSH' },
+            },
+          },
       archived: false,
       count: o.count ?? 12,
       detectorId: detector,
@@ -206,7 +225,11 @@ export function cpuEnvelope(o: { account: string; region: string; start: string;
     region: o.region,
     MetricDataQueries: o.instances.map((i, n) => ({
       Id: `cpu${n}`,
-      MetricStat: { Metric: { Namespace: 'AWS/EC2', MetricName: 'CPUUtilization', Dimensions: [{ Name: 'InstanceId', Value: i.id }] }, Period: 3600, Stat: 'Average' },
+      MetricStat: {
+        Metric: { Namespace: 'AWS/EC2', MetricName: 'CPUUtilization', Dimensions: [{ Name: 'InstanceId', Value: i.id }] },
+        Period: 3600,
+        Stat: 'Average',
+      },
       ReturnData: true,
     })),
     MetricDataResults: o.instances.map((i, n) => ({
@@ -245,9 +268,24 @@ export function costAnomalySns(o: {
     anomalyScore: { currentScore: 0.9, maxScore: 0.9 },
     anomalyStartDate: `${o.day}T00:00:00Z`,
     dimensionalValue: o.service,
-    impact: { maxImpact: total, totalActualSpend: o.actual, totalExpectedSpend: o.expected, totalImpact: total, totalImpactPercentage: Math.round((total / o.expected) * 10000) / 100 },
+    impact: {
+      maxImpact: total,
+      totalActualSpend: o.actual,
+      totalExpectedSpend: o.expected,
+      totalImpact: total,
+      totalImpactPercentage: Math.round((total / o.expected) * 10000) / 100,
+    },
     monitorArn: `arn:aws:ce::${o.account}:anomalymonitor/${uuid(`monitor/${o.account}`)}`,
-    rootCauses: [{ linkedAccount: o.account, linkedAccountName: 'workload', region: o.region, service: o.service, usageType: o.usageType, impact: { contribution: total } }],
+    rootCauses: [
+      {
+        linkedAccount: o.account,
+        linkedAccountName: 'workload',
+        region: o.region,
+        service: o.service,
+        usageType: o.usageType,
+        impact: { contribution: total },
+      },
+    ],
     subscriptionId: uuid(`subscription/${o.account}`),
     subscriptionName: 'daily-anomaly-alerts',
   };

@@ -37,7 +37,16 @@ export function azureCostQuery(subscription: string, from: string, through: stri
   days(from, through).forEach((day, i) => {
     const usageDate = Number(day.toISOString().slice(0, 10).replaceAll('-', ''));
     for (const l of lines) {
-      rows.push([Math.round(l.cost(day, i) * 10_000) / 10_000, l.resourceId.toLowerCase(), l.service, l.subCategory, l.meter, l.location, usageDate, 'USD']);
+      rows.push([
+        Math.round(l.cost(day, i) * 10_000) / 10_000,
+        l.resourceId.toLowerCase(),
+        l.service,
+        l.subCategory,
+        l.meter,
+        l.location,
+        usageDate,
+        'USD',
+      ]);
     }
   });
   const name = '3f0c2a9e-6d1b-4e8f-9a7c-5b2d4e6f8a01';
@@ -93,7 +102,11 @@ export function gcpDetailedExport(billingAccount: string, from: string, through:
           sku: l.sku,
           usage_start_time: BQ_TIME(start),
           usage_end_time: BQ_TIME(end),
-          project: { ...l.project, labels: [], ancestors: [{ resource_name: `projects/${l.project.number}`, display_name: l.project.name }] },
+          project: {
+            ...l.project,
+            labels: [],
+            ancestors: [{ resource_name: `projects/${l.project.number}`, display_name: l.project.name }],
+          },
           labels: [],
           system_labels: [],
           location: { location: l.zone, country: 'US', region, zone: l.zone },

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { classify, retryAfterMs, safeErrorMessage, withBackoff } from '#src/modules/connectors-admin/fetchers/call-policy.js';
 
 describe('connector call policy', () => {
-  it('classifies the clouds\' throttling and transient errors as retryable, the rest not', () => {
+  it("classifies the clouds' throttling and transient errors as retryable, the rest not", () => {
     const table: Array<[string, unknown, boolean, boolean]> = [
       ['AWS JSON ThrottlingException', { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }, true, true],
       ['Cost Explorer LimitExceededException', { name: 'LimitExceededException', $metadata: { httpStatusCode: 400 } }, true, true],
@@ -30,7 +30,10 @@ describe('connector call policy', () => {
     assert.equal(retryAfterMs(new Date(1_000_000 + 5000).toUTCString(), 1_000_000), 5000);
     assert.equal(retryAfterMs('100000'), 60_000);
     assert.equal(retryAfterMs(null), null);
-    assert.equal(classify({ statusCode: 429, response: { headers: { get: (n: string) => (n === 'retry-after' ? '2' : undefined) } } }).retryAfterMs, 2000);
+    assert.equal(
+      classify({ statusCode: 429, response: { headers: { get: (n: string) => (n === 'retry-after' ? '2' : undefined) } } }).retryAfterMs,
+      2000,
+    );
   });
 
   it('retries with growing delays until the call succeeds, and gives up after the attempts', async () => {
@@ -75,7 +78,9 @@ describe('connector call policy', () => {
 
   it('cuts secrets and credential-shaped text out of error messages', () => {
     const message = safeErrorMessage(
-      new Error('AccessDenied for ExternalId=ext-secret-0001 with Authorization: Bearer eyJhbGciOi.abc.def and X-Amz-Signature=abcdef0123 secret=hunter2'),
+      new Error(
+        'AccessDenied for ExternalId=ext-secret-0001 with Authorization: Bearer eyJhbGciOi.abc.def and X-Amz-Signature=abcdef0123 secret=hunter2',
+      ),
       ['ext-secret-0001'],
     );
     assert.ok(!/ext-secret-0001|eyJhbGciOi|abcdef0123|hunter2/.test(message), message);

@@ -5,7 +5,11 @@ import { loadFetchers, STREAMS } from '#src/modules/connectors-admin/fetchers/in
 describe('connector streams', () => {
   it('lists every fetcher of each provider, in the order a run fetches them', async () => {
     for (const provider of ['aws', 'azure', 'gcp'] as const) {
-      assert.deepEqual((await loadFetchers(provider)).map((f) => f.stream), STREAMS[provider], provider);
+      assert.deepEqual(
+        (await loadFetchers(provider)).map((f) => f.stream),
+        STREAMS[provider],
+        provider,
+      );
     }
   });
 });

@@ -74,7 +74,10 @@ describe('IssueList and unwrapList', () => {
         [1, '/Findings/1'],
       ],
     );
-    assert.deepEqual(unwrapList({ id: 'x' }, ['Findings'], issues).map((i) => [i.index, i.pointer]), [[0, '']]);
+    assert.deepEqual(
+      unwrapList({ id: 'x' }, ['Findings'], issues).map((i) => [i.index, i.pointer]),
+      [[0, '']],
+    );
     assert.equal(issues.count, 0);
   });
 

@@ -107,7 +107,27 @@ describe('instance types', () => {
   });
 
   it('recognises GPU instance types', () => {
-    for (const t of ['p2.xlarge', 'p3.8xlarge', 'p4d.24xlarge', 'p5.48xlarge', 'p5e.48xlarge', 'g3.4xlarge', 'g4dn.xlarge', 'g4ad.xlarge', 'g5.2xlarge', 'g5g.xlarge', 'g6.xlarge', 'g6e.xlarge', 'gr6.4xlarge', 'Standard_NC24ads_A100_v4', 'Standard_ND96asr_v4', 'Standard_NV36ads_A10_v5', 'a2-highgpu-1g', 'a3-highgpu-8g', 'g2-standard-4']) {
+    for (const t of [
+      'p2.xlarge',
+      'p3.8xlarge',
+      'p4d.24xlarge',
+      'p5.48xlarge',
+      'p5e.48xlarge',
+      'g3.4xlarge',
+      'g4dn.xlarge',
+      'g4ad.xlarge',
+      'g5.2xlarge',
+      'g5g.xlarge',
+      'g6.xlarge',
+      'g6e.xlarge',
+      'gr6.4xlarge',
+      'Standard_NC24ads_A100_v4',
+      'Standard_ND96asr_v4',
+      'Standard_NV36ads_A10_v5',
+      'a2-highgpu-1g',
+      'a3-highgpu-8g',
+      'g2-standard-4',
+    ]) {
       assert.equal(isGpuInstanceType(t), true, t);
     }
     for (const t of ['m5.large', 'c5.9xlarge', 't3.micro', 'inf2.xlarge', 'Standard_D4s_v5', 'n2-standard-8', 'e2-medium']) {
@@ -116,7 +136,17 @@ describe('instance types', () => {
   });
 
   it('recognises compute-optimized instance types per cloud', () => {
-    for (const t of ['c5.9xlarge', 'c6i.32xlarge', 'c7i.48xlarge', 'c7g.16xlarge', 'hpc7a.96xlarge', 'Standard_F72s_v2', 'c2-standard-60', 'c3d-highcpu-360', 'h3-standard-88']) {
+    for (const t of [
+      'c5.9xlarge',
+      'c6i.32xlarge',
+      'c7i.48xlarge',
+      'c7g.16xlarge',
+      'hpc7a.96xlarge',
+      'Standard_F72s_v2',
+      'c2-standard-60',
+      'c3d-highcpu-360',
+      'h3-standard-88',
+    ]) {
       assert.equal(isComputeInstanceType(t), true, t);
     }
     // AWS h1 is storage-optimized even though GCP h3 is compute-optimized.

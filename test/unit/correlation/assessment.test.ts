@@ -18,7 +18,10 @@ describe('assessment', () => {
   });
 
   it('repeating one kind of evidence adds less than independent kinds', () => {
-    const many = Array.from({ length: 50 }, () => ({ signal: signalFactory(), link: { rule: 'same-account-mining', weight: 0.4, reason: 'r' } }));
+    const many = Array.from({ length: 50 }, () => ({
+      signal: signalFactory(),
+      link: { rule: 'same-account-mining', weight: 0.4, reason: 'r' },
+    }));
     const mixed = [
       { signal: signalFactory(), link: { rule: 'mining-finding', weight: 0.6, reason: 'r' } },
       { signal: signalFactory(), link: { rule: 'cost-anomaly', weight: 0.25, reason: 'r' } },
@@ -30,11 +33,42 @@ describe('assessment', () => {
 
   it('sums cost anomalies, lists regions in order of attack and names the key', () => {
     const evidence = [
-      { signal: launch({ instanceIds: ['i-1', 'i-2'], region: 'us-east-1' }), link: { rule: 'shared-resource', weight: 0.25, reason: 'r' } },
-      { signal: launch({ instanceIds: ['i-3'], region: 'eu-west-1', observedAt: new Date('2026-11-20T09:30:00Z'), observedUntil: new Date('2026-11-20T09:30:00Z') }), link: { rule: 'shared-principal', weight: 0.2, reason: 'r' } },
-      { signal: signalFactory({ resources: [{ provider: 'aws', accountId: '123456789012', region: 'us-east-1', type: 'aws.ec2.instance', id: 'i-1', instanceType: 'p3.8xlarge' }] }), link: { rule: 'mining-finding', weight: 0.6, reason: 'r' } },
-      { signal: signalFactory({ kind: 'cost_anomaly', mining: false, resources: [], cost: { amount: 1000.5, currency: 'USD' } }), link: { rule: 'cost-anomaly', weight: 0.2, reason: 'r' } },
-      { signal: signalFactory({ kind: 'cost_anomaly', mining: false, resources: [], cost: { amount: 500.25, currency: 'USD' } }), link: { rule: 'cost-anomaly', weight: 0.2, reason: 'r' } },
+      {
+        signal: launch({ instanceIds: ['i-1', 'i-2'], region: 'us-east-1' }),
+        link: { rule: 'shared-resource', weight: 0.25, reason: 'r' },
+      },
+      {
+        signal: launch({
+          instanceIds: ['i-3'],
+          region: 'eu-west-1',
+          observedAt: new Date('2026-11-20T09:30:00Z'),
+          observedUntil: new Date('2026-11-20T09:30:00Z'),
+        }),
+        link: { rule: 'shared-principal', weight: 0.2, reason: 'r' },
+      },
+      {
+        signal: signalFactory({
+          resources: [
+            {
+              provider: 'aws',
+              accountId: '123456789012',
+              region: 'us-east-1',
+              type: 'aws.ec2.instance',
+              id: 'i-1',
+              instanceType: 'p3.8xlarge',
+            },
+          ],
+        }),
+        link: { rule: 'mining-finding', weight: 0.6, reason: 'r' },
+      },
+      {
+        signal: signalFactory({ kind: 'cost_anomaly', mining: false, resources: [], cost: { amount: 1000.5, currency: 'USD' } }),
+        link: { rule: 'cost-anomaly', weight: 0.2, reason: 'r' },
+      },
+      {
+        signal: signalFactory({ kind: 'cost_anomaly', mining: false, resources: [], cost: { amount: 500.25, currency: 'USD' } }),
+        link: { rule: 'cost-anomaly', weight: 0.2, reason: 'r' },
+      },
     ];
     const a = assess(evidence);
     assert.equal(a.costAmount, 1500.75);
@@ -45,7 +79,11 @@ describe('assessment', () => {
     assert.equal(a.attackVector.firstCallAt, '2026-11-20T09:00:00.000Z');
     assert.ok(a.techniques.includes('T1496'));
     assert.ok(a.techniques.includes('T1078.004'));
-    assert.ok(a.recommendedActions.some((x) => x.includes('update-access-key --access-key-id AKIAIOSFODNN7EXAWXYZ --status Inactive --user-name developer-user')));
+    assert.ok(
+      a.recommendedActions.some((x) =>
+        x.includes('update-access-key --access-key-id AKIAIOSFODNN7EXAWXYZ --status Inactive --user-name developer-user'),
+      ),
+    );
     assert.ok(a.recommendedActions.some((x) => x.includes('--region eu-west-1 --instance-ids i-3')));
   });
 });

@@ -11,7 +11,11 @@ import { sustainedUtilizationRule } from '#src/modules/correlation/rules/sustain
 import { launch, signalFactory } from '../../support/signal.factory.js';
 
 const options = { windowMs: 72 * 3_600_000 };
-const finding = signalFactory({ resources: [{ provider: 'aws', accountId: '123456789012', region: 'us-east-1', type: 'aws.ec2.instance', id: 'i-aaa', instanceType: 'p3.8xlarge' }] });
+const finding = signalFactory({
+  resources: [
+    { provider: 'aws', accountId: '123456789012', region: 'us-east-1', type: 'aws.ec2.instance', id: 'i-aaa', instanceType: 'p3.8xlarge' },
+  ],
+});
 const launcher = launch({ instanceIds: ['i-aaa', 'i-bbb'] });
 // The incident as it stands after the finding pulled in the launch that created its instance.
 const incident = buildContext([finding, launcher]);
@@ -25,27 +29,66 @@ const costAnomaly = (o: Partial<SignalView> = {}) =>
     cost: { amount: 14_800, currency: 'USD' },
     observedAt: new Date('2026-11-20T00:00:00Z'),
     observedUntil: new Date('2026-11-21T23:59:59Z'),
-    attributes: { service: 'Amazon Elastic Compute Cloud - Compute', usageType: 'BoxUsage:p3.8xlarge', instanceType: 'p3.8xlarge', expectedSpend: 200, actualSpend: 15_000 },
+    attributes: {
+      service: 'Amazon Elastic Compute Cloud - Compute',
+      usageType: 'BoxUsage:p3.8xlarge',
+      instanceType: 'p3.8xlarge',
+      expectedSpend: 200,
+      actualSpend: 15_000,
+    },
     ...o,
   });
 
 const cases: Array<{ name: string; rule: Rule; signal: SignalView; links: boolean }> = [
-  { name: 'mining finding on an incident instance', rule: miningFindingRule, signal: signalFactory({ resources: finding.resources }), links: true },
+  {
+    name: 'mining finding on an incident instance',
+    rule: miningFindingRule,
+    signal: signalFactory({ resources: finding.resources }),
+    links: true,
+  },
   { name: 'mining finding on another instance', rule: miningFindingRule, signal: signalFactory(), links: false },
-  { name: 'non-mining finding is not a mining link', rule: miningFindingRule, signal: signalFactory({ mining: false, resources: finding.resources }), links: false },
+  {
+    name: 'non-mining finding is not a mining link',
+    rule: miningFindingRule,
+    signal: signalFactory({ mining: false, resources: finding.resources }),
+    links: false,
+  },
   { name: 'launch record of an incident instance', rule: sharedResourceRule, signal: launch({ instanceIds: ['i-aaa'] }), links: true },
   { name: 'launch of unrelated instances', rule: sharedResourceRule, signal: launch({ instanceIds: ['i-zzz'] }), links: false },
-  { name: 'same access key launching in another region', rule: sharedPrincipalRule, signal: launch({ instanceIds: ['i-ccc'], region: 'eu-west-1' }), links: true },
+  {
+    name: 'same access key launching in another region',
+    rule: sharedPrincipalRule,
+    signal: launch({ instanceIds: ['i-ccc'], region: 'eu-west-1' }),
+    links: true,
+  },
   {
     name: 'same access key, outside the window',
     rule: sharedPrincipalRule,
-    signal: launch({ instanceIds: ['i-ccc'], observedAt: new Date('2026-12-20T00:00:00Z'), observedUntil: new Date('2026-12-20T00:00:00Z') }),
+    signal: launch({
+      instanceIds: ['i-ccc'],
+      observedAt: new Date('2026-12-20T00:00:00Z'),
+      observedUntil: new Date('2026-12-20T00:00:00Z'),
+    }),
     links: false,
   },
-  { name: 'another access key of another identity', rule: sharedPrincipalRule, signal: launch({ instanceIds: ['i-ccc'], accessKeyId: 'AKIAOTHER000000000000', principal: { identity: 'arn:aws:iam::123456789012:role/ci', accessKeyId: 'AKIAOTHER000000000000', sourceIp: null } }), links: false },
+  {
+    name: 'another access key of another identity',
+    rule: sharedPrincipalRule,
+    signal: launch({
+      instanceIds: ['i-ccc'],
+      accessKeyId: 'AKIAOTHER000000000000',
+      principal: { identity: 'arn:aws:iam::123456789012:role/ci', accessKeyId: 'AKIAOTHER000000000000', sourceIp: null },
+    }),
+    links: false,
+  },
   { name: 'EC2 cost anomaly in the same account and days', rule: costAnomalyRule, signal: costAnomaly(), links: true },
   { name: 'cost anomaly in another account', rule: costAnomalyRule, signal: costAnomaly({ accountId: '999999999999' }), links: false },
-  { name: 'cost anomaly of a non-compute service', rule: costAnomalyRule, signal: costAnomaly({ attributes: { service: 'Amazon Simple Storage Service', usageType: 'TimedStorage-ByteHrs' } }), links: false },
+  {
+    name: 'cost anomaly of a non-compute service',
+    rule: costAnomalyRule,
+    signal: costAnomaly({ attributes: { service: 'Amazon Simple Storage Service', usageType: 'TimedStorage-ByteHrs' } }),
+    links: false,
+  },
   {
     name: 'cost anomaly a month later',
     rule: costAnomalyRule,
@@ -55,17 +98,32 @@ const cases: Array<{ name: string; rule: Rule; signal: SignalView; links: boolea
   {
     name: 'CPU pinned on an incident instance',
     rule: sustainedUtilizationRule,
-    signal: signalFactory({ kind: 'utilization', mining: false, resources: finding.resources, attributes: { metric: 'CPUUtilization', average: 99.2, sustainedHigh: true } }),
+    signal: signalFactory({
+      kind: 'utilization',
+      mining: false,
+      resources: finding.resources,
+      attributes: { metric: 'CPUUtilization', average: 99.2, sustainedHigh: true },
+    }),
     links: true,
   },
   {
     name: 'normal CPU on an incident instance',
     rule: sustainedUtilizationRule,
-    signal: signalFactory({ kind: 'utilization', mining: false, resources: finding.resources, attributes: { metric: 'CPUUtilization', average: 35, sustainedHigh: false } }),
+    signal: signalFactory({
+      kind: 'utilization',
+      mining: false,
+      resources: finding.resources,
+      attributes: { metric: 'CPUUtilization', average: 35, sustainedHigh: false },
+    }),
     links: false,
   },
   { name: 'another mining finding in the same account', rule: sameAccountMiningRule, signal: signalFactory(), links: true },
-  { name: 'a mining finding in another account', rule: sameAccountMiningRule, signal: signalFactory({ accountId: '210987654321' }), links: false },
+  {
+    name: 'a mining finding in another account',
+    rule: sameAccountMiningRule,
+    signal: signalFactory({ accountId: '210987654321' }),
+    links: false,
+  },
 ];
 
 describe('correlation rules', () => {

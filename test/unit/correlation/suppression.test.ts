@@ -5,7 +5,12 @@ import { launch, signalFactory } from '../../support/signal.factory.js';
 
 const ciLaunch = launch({
   instanceIds: ['i-train1'],
-  principal: { identity: 'arn:aws:iam::123456789012:role/ci-ml-training', name: 'ci-ml-training', accessKeyId: 'ASIAEXAMPLECI', sourceIp: '10.0.0.5' },
+  principal: {
+    identity: 'arn:aws:iam::123456789012:role/ci-ml-training',
+    name: 'ci-ml-training',
+    accessKeyId: 'ASIAEXAMPLECI',
+    sourceIp: '10.0.0.5',
+  },
   attributes: { eventName: 'RunInstances', costIncurring: true, tags: [{ Key: 'team', Value: 'research-ml' }] },
 });
 const finding = signalFactory({
@@ -15,7 +20,15 @@ const finding = signalFactory({
 const arm = signalFactory({
   provider: 'azure',
   accountId: '0f3b1c2d-0000-4000-8000-000000000001',
-  resources: [{ provider: 'azure', accountId: 'x', region: 'westeurope', type: 'azure.compute.vm', id: '/subscriptions/x/resourceGroups/ml-gpu/providers/Microsoft.Compute/virtualMachines/trainer-1' }],
+  resources: [
+    {
+      provider: 'azure',
+      accountId: 'x',
+      region: 'westeurope',
+      type: 'azure.compute.vm',
+      id: '/subscriptions/x/resourceGroups/ml-gpu/providers/Microsoft.Compute/virtualMachines/trainer-1',
+    },
+  ],
 });
 
 const table: Array<[string, SuppressionMatch, typeof ciLaunch, boolean]> = [

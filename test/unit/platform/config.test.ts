@@ -40,7 +40,10 @@ describe('configuration', () => {
     assert.equal(loadConfig({}).costRetentionDays, 400);
     assert.equal(loadConfig({ MINEWATCH_COST_RETENTION_DAYS: '0' }).costRetentionDays, 0);
     assert.equal(loadConfig({ MINEWATCH_COST_RETENTION_DAYS: '60' }).costRetentionDays, 60);
-    assert.throws(() => loadConfig({ MINEWATCH_COST_RETENTION_DAYS: '30' }), /MINEWATCH_COST_RETENTION_DAYS: must be 0 \(keep forever\) or at least 60/);
+    assert.throws(
+      () => loadConfig({ MINEWATCH_COST_RETENTION_DAYS: '30' }),
+      /MINEWATCH_COST_RETENTION_DAYS: must be 0 \(keep forever\) or at least 60/,
+    );
   });
 
   it('treats empty variables as unset', () => {

@@ -60,7 +60,8 @@ function header(error: CloudError, name: string): string | null {
   if (typeof fromAws === 'string') return fromAws;
   const headers = error.response?.headers;
   if (!headers) return null;
-  if (typeof (headers as { get?: unknown }).get === 'function') return (headers as { get(n: string): string | undefined | null }).get(name) ?? null;
+  if (typeof (headers as { get?: unknown }).get === 'function')
+    return (headers as { get(n: string): string | undefined | null }).get(name) ?? null;
   const value = (headers as Record<string, unknown>)[name];
   return typeof value === 'string' ? value : null;
 }
@@ -77,7 +78,11 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | n
 export function classify(error: unknown): Verdict {
   const e = (error ?? {}) as CloudError;
   const status =
-    e.$metadata?.httpStatusCode ?? e.statusCode ?? (typeof e.status === 'number' ? e.status : undefined) ?? e.response?.status ?? (typeof e.code === 'number' && e.code >= 100 ? e.code : undefined);
+    e.$metadata?.httpStatusCode ??
+    e.statusCode ??
+    (typeof e.status === 'number' ? e.status : undefined) ??
+    e.response?.status ??
+    (typeof e.code === 'number' && e.code >= 100 ? e.code : undefined);
   const name = e.name ?? '';
   const code = e.code;
   const reasons = (e.errors ?? []).map((x) => x.reason);
@@ -150,7 +155,9 @@ export function safeErrorMessage(error: unknown, secrets: readonly (string | und
     if (secret && secret.length >= 4) text = text.split(secret).join('[redacted]');
   }
   for (const pattern of SECRET_PATTERNS) {
-    text = text.replace(pattern, (match, prefix: unknown) => (typeof prefix === 'string' && prefix !== match ? `${prefix}[redacted]` : '[redacted]'));
+    text = text.replace(pattern, (match, prefix: unknown) =>
+      typeof prefix === 'string' && prefix !== match ? `${prefix}[redacted]` : '[redacted]',
+    );
   }
   text = text.replace(/\s+/g, ' ').trim();
   return text.length > 500 ? `${text.slice(0, 497)}…` : text;

@@ -19,7 +19,9 @@ export function nextWindow(
   const end = floorTo(new Date(now.getTime() - options.lagMs), options.granularity);
   // A first run of daily data fetches backfillDays complete days, however far its source lags.
   const backfillStart =
-    options.granularity === 'day' ? new Date(end.getTime() - options.backfillDays * DAY_MS) : floorTo(new Date(now.getTime() - options.backfillDays * DAY_MS), options.granularity);
+    options.granularity === 'day'
+      ? new Date(end.getTime() - options.backfillDays * DAY_MS)
+      : floorTo(new Date(now.getTime() - options.backfillDays * DAY_MS), options.granularity);
   const start = watermark ?? backfillStart;
   return end.getTime() > start.getTime() ? { start, end } : null;
 }

@@ -15,7 +15,8 @@ function money(n: number): string {
  */
 export const costAnomalyRule: Rule = (s, ctx, { windowMs }) => {
   if (s.kind !== 'cost_anomaly' || !ctx.accounts.has(accountKey(s))) return null;
-  const overlaps = s.observedUntil.getTime() >= spanOf(ctx).from.getTime() - DAY && s.observedAt.getTime() <= spanOf(ctx).to.getTime() + windowMs;
+  const overlaps =
+    s.observedUntil.getTime() >= spanOf(ctx).from.getTime() - DAY && s.observedAt.getTime() <= spanOf(ctx).to.getTime() + windowMs;
   if (!overlaps) return null;
   const service = String(s.attributes['service'] ?? '');
   const instanceType = typeof s.attributes['instanceType'] === 'string' ? s.attributes['instanceType'] : null;

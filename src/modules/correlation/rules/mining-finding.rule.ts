@@ -14,7 +14,10 @@ export function opensIncident(s: SignalView): boolean {
 
 export function miningFindingReason(s: SignalView): string {
   const what = String(s.attributes['findingType'] ?? s.title);
-  const on = s.resources.map((r) => r.id).slice(0, 3).join(', ');
+  const on = s.resources
+    .map((r) => r.id)
+    .slice(0, 3)
+    .join(', ');
   return `${s.source} reports ${what}${on ? ` on ${on}` : ''}: a detection of cryptomining.`;
 }
 

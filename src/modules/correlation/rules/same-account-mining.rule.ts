@@ -8,7 +8,8 @@ import { miningFindingReason, opensIncident } from '#src/modules/correlation/rul
  */
 export const sameAccountMiningRule: Rule = (s, ctx, { windowMs }) => {
   if (!opensIncident(s) || !ctx.hasMiningFinding || !ctx.accounts.has(accountKey(s))) return null;
-  const near = s.observedUntil.getTime() >= spanOf(ctx).from.getTime() - windowMs && s.observedAt.getTime() <= spanOf(ctx).to.getTime() + windowMs;
+  const near =
+    s.observedUntil.getTime() >= spanOf(ctx).from.getTime() - windowMs && s.observedAt.getTime() <= spanOf(ctx).to.getTime() + windowMs;
   if (!near) return null;
   return {
     rule: 'same-account-mining',

@@ -9,12 +9,16 @@ import { accessKeyKey, identityKey } from '#src/modules/correlation/link-keys.js
  */
 export const sharedPrincipalRule: Rule = (s, ctx, { windowMs }) => {
   if (s.kind !== 'provisioning' || !s.principal) return null;
-  const near = s.observedUntil.getTime() >= spanOf(ctx).from.getTime() - windowMs && s.observedAt.getTime() <= spanOf(ctx).to.getTime() + windowMs;
+  const near =
+    s.observedUntil.getTime() >= spanOf(ctx).from.getTime() - windowMs && s.observedAt.getTime() <= spanOf(ctx).to.getTime() + windowMs;
   if (!near) return null;
   const p = s.principal;
   const refused = typeof s.attributes['errorCode'] === 'string' ? ` (refused: ${s.attributes['errorCode']})` : '';
   const event = `${String(s.attributes['eventName'] ?? 'API call')}${refused}`;
-  const created = s.resources.length > 0 ? ` (created ${s.resources.length} resource${s.resources.length > 1 ? 's' : ''} in ${s.region ?? 'an unknown region'})` : '';
+  const created =
+    s.resources.length > 0
+      ? ` (created ${s.resources.length} resource${s.resources.length > 1 ? 's' : ''} in ${s.region ?? 'an unknown region'})`
+      : '';
   if (p.accessKeyId && ctx.accessKeys.has(accessKeyKey(p.accessKeyId))) {
     return {
       rule: 'shared-principal',

@@ -38,7 +38,10 @@ export function formatMoney(amount: number, currency: string): string {
 }
 
 export function formatTime(d: Date | string): string {
-  return new Date(d).toISOString().replace('T', ' ').replace(/:\d\d\.\d{3}Z$/, ' UTC');
+  return new Date(d)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/:\d\d\.\d{3}Z$/, ' UTC');
 }
 
 export function formatDuration(ms: number): string {
@@ -94,7 +97,12 @@ export function reportFacts({ incident: i }: ReportInput): ReportFacts {
   const typeText = types.length > 0 ? ` (${types.map(([t, n]) => (types.length > 1 ? `${t} × ${n}` : t)).join(', ')})` : '';
   const isAwsInstances = i.resources.some((r) => r.type === 'aws.ec2.instance');
   const av = i.attackVector;
-  const who = av.accessKeyIds.length > 0 ? `access key ${av.accessKeyIds.join(', ')}` : av.principals.length > 0 ? av.principals.join(', ') : 'unknown';
+  const who =
+    av.accessKeyIds.length > 0
+      ? `access key ${av.accessKeyIds.join(', ')}`
+      : av.principals.length > 0
+        ? av.principals.join(', ')
+        : 'unknown';
   const names = Object.values(av.principalNames ?? {});
   const from = av.sourceIps.length > 0 ? ` from ${av.sourceIps.join(', ')}` : '';
   const first = av.firstCallAt ? `, first call ${formatTime(av.firstCallAt)}` : '';

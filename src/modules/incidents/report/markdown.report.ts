@@ -39,7 +39,8 @@ export function renderMarkdown(input: ReportInput): string {
     '| rule | signals | weight | why (strongest examples) |',
     '|---|---|---|---|',
     ...evidenceGroups(input.evidence).map(
-      (g) => `| ${g.rule} | ${g.count} | ${g.weight.toFixed(2)} | ${g.reasons.map(cell).join('<br>')}${g.count > g.reasons.length ? `<br>… and ${g.count - g.reasons.length} more` : ''} |`,
+      (g) =>
+        `| ${g.rule} | ${g.count} | ${g.weight.toFixed(2)} | ${g.reasons.map(cell).join('<br>')}${g.count > g.reasons.length ? `<br>… and ${g.count - g.reasons.length} more` : ''} |`,
     ),
     '',
   ].join('\n');

@@ -57,14 +57,25 @@ export function renderOcsf({ incident: i, evidence }: ReportInput, productVersio
         technique: { uid, name: TECHNIQUES[uid]?.name ?? uid },
         tactic: TECHNIQUES[uid]?.tactic,
       })),
-      related_events: evidence.map((e) => ({ uid: e.signal.sourceId, product_uid: e.signal.source, type: e.signal.kind, time: e.signal.observedAt.getTime() })),
+      related_events: evidence.map((e) => ({
+        uid: e.signal.sourceId,
+        product_uid: e.signal.source,
+        type: e.signal.kind,
+        time: e.signal.observedAt.getTime(),
+      })),
     },
     cloud: {
       provider: i.providers.map((p) => CLOUD[p] ?? p).join(','),
       account: { uid: i.accounts[0] },
       region: i.regions[0],
     },
-    resources: i.resources.map((r) => ({ uid: r.id, type: r.type, region: r.region ?? undefined, cloud_partition: r.provider, owner: { account: { uid: r.accountId } } })),
+    resources: i.resources.map((r) => ({
+      uid: r.id,
+      type: r.type,
+      region: r.region ?? undefined,
+      cloud_partition: r.provider,
+      owner: { account: { uid: r.accountId } },
+    })),
     evidences: evidence.map((e) => ({ data: { rule: e.rule, weight: e.weight, reason: e.reason, signal_id: e.signal.id } })),
     remediation: { desc: i.recommendedActions.join('\n') },
     unmapped: {

@@ -23,7 +23,12 @@ export class ReportService {
         return { contentType: 'text/markdown; charset=utf-8', body: renderMarkdown(input) };
       case 'json': {
         const events = await this.incidents.events(incident.id);
-        const body = { ...toIncidentModel(incident), evidence: evidence.map(toEvidenceModel), timeline: events.map(toTimelineModel), summary: incident.summary };
+        const body = {
+          ...toIncidentModel(incident),
+          evidence: evidence.map(toEvidenceModel),
+          timeline: events.map(toTimelineModel),
+          summary: incident.summary,
+        };
         return { contentType: 'application/json; charset=utf-8', body: JSON.stringify(body, null, 2) };
       }
       case 'ocsf':

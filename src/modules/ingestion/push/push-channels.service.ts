@@ -56,12 +56,20 @@ export class PushChannelsService {
 
   /** A handshake reply, or null when the body is a payload to ingest. */
   async handshake(headers: Record<string, string | string[] | undefined>, body: unknown): Promise<HandshakeReply | null> {
-    const doc = typeof body === 'string' && body.trimStart().startsWith('{') ? safeJson(body) : typeof body === 'string' && body.trimStart().startsWith('[') ? safeJson(body) : body;
+    const doc =
+      typeof body === 'string' && body.trimStart().startsWith('{')
+        ? safeJson(body)
+        : typeof body === 'string' && body.trimStart().startsWith('[')
+          ? safeJson(body)
+          : body;
 
     if (headers['aeg-event-type'] === 'SubscriptionValidation' || isEventGridValidation(doc)) {
       const event = (Array.isArray(doc) ? doc[0] : doc) as { data?: { validationCode?: string } } | undefined;
       const code = event?.data?.validationCode;
-      if (!code) throw new IngestionException(IngestionErrorCode.InvalidPayload, 'Event Grid validation without data.validationCode.', [{ index: 0, field: '/0/data/validationCode', message: 'is required' }]);
+      if (!code)
+        throw new IngestionException(IngestionErrorCode.InvalidPayload, 'Event Grid validation without data.validationCode.', [
+          { index: 0, field: '/0/data/validationCode', message: 'is required' },
+        ]);
       this.logger.log('answered an Event Grid subscription validation');
       return { status: 200, body: { validationResponse: code } };
     }
@@ -117,17 +125,26 @@ export class PushChannelsService {
   private async verifyPubSub(headers: Record<string, string | string[] | undefined>): Promise<void> {
     const token = typeof headers['authorization'] === 'string' ? /^Bearer\s+(\S+)$/i.exec(headers['authorization'])?.[1] : undefined;
     const refuse = (why: string) =>
-      new IngestionException(IngestionErrorCode.UnverifiedPush, `Pub/Sub push refused: ${why}.`, [{ index: null, field: 'header Authorization', message: why }]);
+      new IngestionException(IngestionErrorCode.UnverifiedPush, `Pub/Sub push refused: ${why}.`, [
+        { index: null, field: 'header Authorization', message: why },
+      ]);
     if (!token || token.startsWith('mwk_')) throw refuse('no OIDC token in Authorization (send the API key as ?key=)');
     try {
-      await (await oauth()).verifySignedJwtWithCertsAsync(token, await this.http.googleCerts(), this.config.pubsubAudience!, ['https://accounts.google.com', 'accounts.google.com']);
+      await (
+        await oauth()
+      ).verifySignedJwtWithCertsAsync(token, await this.http.googleCerts(), this.config.pubsubAudience!, [
+        'https://accounts.google.com',
+        'accounts.google.com',
+      ]);
     } catch (error) {
       throw refuse(`the OIDC token does not verify (${error instanceof Error ? error.message.split('\n')[0] : 'invalid'})`);
     }
   }
 
   private refused(why: string): IngestionException {
-    return new IngestionException(IngestionErrorCode.UnverifiedPush, `SNS message refused: ${why}.`, [{ index: null, field: '/Signature', message: why }]);
+    return new IngestionException(IngestionErrorCode.UnverifiedPush, `SNS message refused: ${why}.`, [
+      { index: null, field: '/Signature', message: why },
+    ]);
   }
 }
 

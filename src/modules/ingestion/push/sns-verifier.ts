@@ -31,7 +31,13 @@ export function isSnsHost(url: string | undefined): boolean {
   if (!url) return false;
   try {
     const u = new URL(url);
-    return u.protocol === 'https:' && /^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/.test(u.hostname) && !u.username && !u.password && (u.port === '' || u.port === '443');
+    return (
+      u.protocol === 'https:' &&
+      /^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/.test(u.hostname) &&
+      !u.username &&
+      !u.password &&
+      (u.port === '' || u.port === '443')
+    );
   } catch {
     return false;
   }
@@ -39,7 +45,9 @@ export function isSnsHost(url: string | undefined): boolean {
 
 export function stringToSign(e: SnsEnvelope): string {
   const record = e as unknown as Record<string, unknown>;
-  return SIGNED_FIELDS[e.Type]!.filter((f) => typeof record[f] === 'string').map((f) => `${f}\n${String(record[f])}\n`).join('');
+  return SIGNED_FIELDS[e.Type]!.filter((f) => typeof record[f] === 'string')
+    .map((f) => `${f}\n${String(record[f])}\n`)
+    .join('');
 }
 
 /** Why the envelope fails verification, or null when it passes. */

@@ -80,7 +80,10 @@ describe('parseCloudTrail', () => {
     assert.equal(key!.attributes['eventName'], 'CreateAccessKey');
     assert.equal(key!.attributes['costIncurring'], false);
     assert.equal(key!.severity, 'INFO');
-    assert.deepEqual(key!.resources.map((r) => [r.type, r.id]), [['aws.iam.access-key', 'AKIAIOSFODNN7EXAMPLE']]);
+    assert.deepEqual(
+      key!.resources.map((r) => [r.type, r.id]),
+      [['aws.iam.access-key', 'AKIAIOSFODNN7EXAMPLE']],
+    );
 
     assert.equal(run!.sourceId, '762b9172-6148-4c76-aee4-f6fc0fd140af');
     assert.equal(run!.title, 'RunInstances: 4 × p3.16xlarge by ci-deploy');
@@ -144,8 +147,7 @@ describe('parseCloudTrail', () => {
       name: 'my-session-name',
       accessKeyId: null,
       sourceIp: '72.21.198.70',
-      userAgent:
-        'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_5) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/47.0.2526.111 Safari/537.36',
+      userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_5) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/47.0.2526.111 Safari/537.36',
     });
   });
 
@@ -168,9 +170,10 @@ describe('parseCloudTrail', () => {
     assert.equal(signal!.attributes['minerIndicator'], 'docker.io/xmrig/xmrig:6.21.0');
     assert.deepEqual(signal!.attributes['techniques'], ['T1496']);
     assert.equal(signal!.principal!.name, 'build-runner');
-    assert.deepEqual(signal!.resources.map((r) => [r.type, r.id]), [
-      ['aws.ecs.task-definition', 'arn:aws:ecs:eu-west-1:111122223333:task-definition/batch-worker:1'],
-    ]);
+    assert.deepEqual(
+      signal!.resources.map((r) => [r.type, r.id]),
+      [['aws.ecs.task-definition', 'arn:aws:ecs:eu-west-1:111122223333:task-definition/batch-worker:1']],
+    );
     assert.deepEqual(signal!.raw, event['detail']);
     assert.deepEqual(parse([event]).signals, [signal]);
   });
@@ -189,20 +192,32 @@ describe('parseCloudTrail', () => {
   it('rejects a two-record request with one bad record as a whole', () => {
     const [good] = fixture('log-file-startinstances-docs-example.json')['Records'];
     const bad = { ...good, eventID: 'other', eventTime: 'XXXX-XX-XXTXX:XX:XXZ' };
-    assert.deepEqual(issuesOf({ Records: [good, bad] }).map((i) => [i.index, i.field]), [[1, '/Records/1/eventTime']]);
+    assert.deepEqual(
+      issuesOf({ Records: [good, bad] }).map((i) => [i.index, i.field]),
+      [[1, '/Records/1/eventTime']],
+    );
   });
 
   it('points into CloudTrailEvent strings and rejects other EventBridge detail types', () => {
     const response = fixture('lookup-events-cli-example.json');
     response['Events'][0]['CloudTrailEvent'] = '{"eventVersion":';
-    assert.deepEqual(issuesOf(response).map((i) => [i.index, i.field, i.message]), [[0, '/Events/0/CloudTrailEvent', 'is not valid JSON']]);
+    assert.deepEqual(
+      issuesOf(response).map((i) => [i.index, i.field, i.message]),
+      [[0, '/Events/0/CloudTrailEvent', 'is not valid JSON']],
+    );
 
     const record = JSON.parse(fixture('lookup-events-cli-example.json')['Events'][0]['CloudTrailEvent'] as string) as Json;
     delete record['awsRegion'];
     const lookup = { Events: [{ EventId: 'x', CloudTrailEvent: JSON.stringify(record) }] };
-    assert.deepEqual(issuesOf(lookup).map((i) => i.field), ['/Events/0/CloudTrailEvent/awsRegion']);
+    assert.deepEqual(
+      issuesOf(lookup).map((i) => i.field),
+      ['/Events/0/CloudTrailEvent/awsRegion'],
+    );
 
     const event = { ...fixture('eventbridge-registertaskdefinition-xmrig.json'), 'detail-type': 'EC2 Instance State-change Notification' };
-    assert.deepEqual(issuesOf(event).map((i) => i.field), ['/detail-type']);
+    assert.deepEqual(
+      issuesOf(event).map((i) => i.field),
+      ['/detail-type'],
+    );
   });
 });

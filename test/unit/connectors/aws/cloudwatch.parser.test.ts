@@ -121,10 +121,37 @@ describe('parseCloudWatch', () => {
     const { signals, ignored } = parse(readFixture('aws/cloudwatch/get-metric-data-cpu-with-queries.json'));
     assert.equal(ignored, 2, 'the NetworkOut series is not tracked');
     assert.deepEqual(
-      signals.map((s) => [s.sourceId, s.observedAt, s.observedUntil, s.attributes['average'], s.attributes['maximum'], s.attributes['sustainedHigh'], s.attributes['periodSeconds'], s.attributes['stat']]),
+      signals.map((s) => [
+        s.sourceId,
+        s.observedAt,
+        s.observedUntil,
+        s.attributes['average'],
+        s.attributes['maximum'],
+        s.attributes['sustainedHigh'],
+        s.attributes['periodSeconds'],
+        s.attributes['stat'],
+      ]),
       [
-        ['111122223333/eu-west-1/i-0c0ffee0c0ffee001/cpu_utilization/2024-03-12T09:00:00.000Z', '2024-03-12T09:00:00.000Z', '2024-03-12T09:20:00.000Z', 99.38, 99.83, true, 300, 'Average'],
-        ['111122223333/eu-west-1/i-0deadbeef0000002/cpu_utilization/2024-03-12T09:00:00.000Z', '2024-03-12T09:00:00.000Z', '2024-03-12T09:20:00.000Z', 14.38, 18.9, false, 300, 'Average'],
+        [
+          '111122223333/eu-west-1/i-0c0ffee0c0ffee001/cpu_utilization/2024-03-12T09:00:00.000Z',
+          '2024-03-12T09:00:00.000Z',
+          '2024-03-12T09:20:00.000Z',
+          99.38,
+          99.83,
+          true,
+          300,
+          'Average',
+        ],
+        [
+          '111122223333/eu-west-1/i-0deadbeef0000002/cpu_utilization/2024-03-12T09:00:00.000Z',
+          '2024-03-12T09:00:00.000Z',
+          '2024-03-12T09:20:00.000Z',
+          14.38,
+          18.9,
+          false,
+          300,
+          'Average',
+        ],
       ],
     );
   });
@@ -153,10 +180,13 @@ describe('parseCloudWatch', () => {
     ]);
     body['MetricDataResults'][1]['Values'].pop();
     body['MetricDataResults'][2]['Id'] = 'unknown';
-    assert.deepEqual(issuesOf(body).map((i) => [i.field, i.message]), [
-      ['/MetricDataResults/1/Values', 'must have as many entries as Timestamps'],
-      ['/MetricDataResults/2/Id', 'no MetricDataQueries entry has Id "unknown"'],
-    ]);
+    assert.deepEqual(
+      issuesOf(body).map((i) => [i.field, i.message]),
+      [
+        ['/MetricDataResults/1/Values', 'must have as many entries as Timestamps'],
+        ['/MetricDataResults/2/Id', 'no MetricDataQueries entry has Id "unknown"'],
+      ],
+    );
   });
 
   it('names every bad line and field of malformed Metric Streams records, and rejects them all', () => {

@@ -126,8 +126,24 @@ describe('parseCostAnomaly', () => {
     assert.deepEqual(
       signals.map((s) => [s.sourceId, s.accountId, s.region, s.observedAt, s.observedUntil, s.cost?.amount, s.severity]),
       [
-        ['0c2a7f55-8e61-4d0b-9a43-5b1e7d2c9f10', '444455556666', 'eu-west-1', '2024-03-11T00:00:00.000Z', '2024-03-13T23:59:59.999Z', 3120.55, 'HIGH'],
-        ['9d8c7b6a-5f4e-4d3c-2b1a-0f9e8d7c6b5a', '111122223333', 'us-east-1', '2024-03-02T00:00:00.000Z', '2024-03-02T23:59:59.999Z', 84.12, 'LOW'],
+        [
+          '0c2a7f55-8e61-4d0b-9a43-5b1e7d2c9f10',
+          '444455556666',
+          'eu-west-1',
+          '2024-03-11T00:00:00.000Z',
+          '2024-03-13T23:59:59.999Z',
+          3120.55,
+          'HIGH',
+        ],
+        [
+          '9d8c7b6a-5f4e-4d3c-2b1a-0f9e8d7c6b5a',
+          '111122223333',
+          'us-east-1',
+          '2024-03-02T00:00:00.000Z',
+          '2024-03-02T23:59:59.999Z',
+          84.12,
+          'LOW',
+        ],
       ],
     );
     assert.deepEqual(
@@ -165,15 +181,24 @@ describe('parseCostAnomaly', () => {
   it('rejects a two-anomaly request with one bad anomaly as a whole', () => {
     const good = fixture('sns-message-docs-example.json');
     const bad = { ...good, anomalyId: 'other', anomalyEndDate: 'XXXX-XX-XXTXX:XX:XXZ' };
-    assert.deepEqual(issuesOf([good, bad]).map((i) => [i.index, i.field]), [[1, '/1/anomalyEndDate']]);
+    assert.deepEqual(
+      issuesOf([good, bad]).map((i) => [i.index, i.field]),
+      [[1, '/1/anomalyEndDate']],
+    );
   });
 
   it('points into the SNS Message string and refuses SNS messages that carry no anomaly', () => {
     const envelope = fixture('sns-http-notification-gpu.json');
     const message = JSON.parse(envelope['Message'] as string) as Json;
     delete message['anomalyId'];
-    assert.deepEqual(issuesOf({ ...envelope, Message: JSON.stringify(message) }).map((i) => i.field), ['/Message/anomalyId']);
-    assert.deepEqual(issuesOf({ ...envelope, Message: '{not json' }).map((i) => [i.field, i.message]), [['/Message', 'is not valid JSON']]);
+    assert.deepEqual(
+      issuesOf({ ...envelope, Message: JSON.stringify(message) }).map((i) => i.field),
+      ['/Message/anomalyId'],
+    );
+    assert.deepEqual(
+      issuesOf({ ...envelope, Message: '{not json' }).map((i) => [i.field, i.message]),
+      [['/Message', 'is not valid JSON']],
+    );
     assert.deepEqual(
       issuesOf({ ...envelope, Type: 'SubscriptionConfirmation' }).map((i) => i.field),
       ['/Type'],
@@ -184,7 +209,10 @@ describe('parseCostAnomaly', () => {
     const message = fixture('sns-message-docs-example.json');
     delete message['accountId'];
     delete message['monitorArn'];
-    assert.deepEqual(issuesOf(message).map((i) => [i.index, i.field]), [[0, '']]);
+    assert.deepEqual(
+      issuesOf(message).map((i) => [i.index, i.field]),
+      [[0, '']],
+    );
   });
 
   it('bands severity by total impact and maps region names', () => {

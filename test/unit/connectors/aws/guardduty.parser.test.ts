@@ -96,7 +96,10 @@ describe('parseGuardDuty', () => {
     assert.equal(later!.attributes['count'], 22);
     assert.equal(later!.observedUntil, '2019-10-25T06:24:41.000Z');
     assert.deepEqual(later!.raw, event['detail']);
-    assert.deepEqual(parse([event, event]).signals.map((s) => s.sourceVersion), [later!.sourceVersion, later!.sourceVersion]);
+    assert.deepEqual(
+      parse([event, event]).signals.map((s) => s.sourceVersion),
+      [later!.sourceVersion, later!.sourceVersion],
+    );
   });
 
   it('orders versions by count when updatedAt is equal, across digit counts', () => {
@@ -138,7 +141,10 @@ describe('parseGuardDuty', () => {
     assert.equal(signal!.severity, 'HIGH');
     assert.equal(signal!.attributes['domain'], '3322.org');
     assert.equal(signal!.attributes['sample'], false);
-    assert.deepEqual(signal!.resources.map((r) => [r.type, r.id, r.instanceType]), [['aws.ec2.instance', 'i-11111111', 'm3.xlarge']]);
+    assert.deepEqual(
+      signal!.resources.map((r) => [r.type, r.id, r.instanceType]),
+      [['aws.ec2.instance', 'i-11111111', 'm3.xlarge']],
+    );
   });
 
   it('calls a DNS finding for a known pool domain mining, whatever its type', () => {
@@ -162,10 +168,16 @@ describe('parseGuardDuty', () => {
   });
 
   it('maps GuardDuty severity bands', () => {
-    assert.deepEqual(
-      [1, 3.9, 4, 6.9, 7, 8.9, 9, 10].map(guardDutySeverity),
-      ['LOW', 'LOW', 'MEDIUM', 'MEDIUM', 'HIGH', 'HIGH', 'CRITICAL', 'CRITICAL'],
-    );
+    assert.deepEqual([1, 3.9, 4, 6.9, 7, 8.9, 9, 10].map(guardDutySeverity), [
+      'LOW',
+      'LOW',
+      'MEDIUM',
+      'MEDIUM',
+      'HIGH',
+      'HIGH',
+      'CRITICAL',
+      'CRITICAL',
+    ]);
   });
 
   it('names every bad field of a malformed GetFindings response in its own spelling', () => {
@@ -192,7 +204,10 @@ describe('parseGuardDuty', () => {
     );
     const camel = fixture('finding-bitcointool-dns-camelcase.json');
     camel['service']['eventFirstSeen'] = '2024-13-40T00:00:00Z';
-    assert.deepEqual(issuesOf([camel]).map((i) => i.field), ['/0/service/eventFirstSeen']);
+    assert.deepEqual(
+      issuesOf([camel]).map((i) => i.field),
+      ['/0/service/eventFirstSeen'],
+    );
   });
 
   it('rejects a two-finding request with one bad finding as a whole', () => {
@@ -206,9 +221,15 @@ describe('parseGuardDuty', () => {
 
   it('rejects EventBridge events of another detail-type and bodies that are no findings', () => {
     const event = { ...fixture('eventbridge-bitcointool-dns-later.json'), 'detail-type': 'GuardDuty Runtime Protection Unhealthy' };
-    assert.deepEqual(issuesOf(event).map((i) => [i.index, i.field]), [[0, '/detail-type']]);
+    assert.deepEqual(
+      issuesOf(event).map((i) => [i.index, i.field]),
+      [[0, '/detail-type']],
+    );
     assert.deepEqual(issuesOf('finding'), [{ index: null, field: '', message: 'expected a JSON object or array, got string' }]);
-    assert.deepEqual(issuesOf({ Findings: {} }).map((i) => [i.index, i.field]), [[null, '/Findings']]);
+    assert.deepEqual(
+      issuesOf({ Findings: {} }).map((i) => [i.index, i.field]),
+      [[null, '/Findings']],
+    );
     assert.deepEqual(issuesOf([42]), [{ index: 0, field: '/0', message: 'a GuardDuty finding must be a JSON object' }]);
   });
 });

@@ -14,8 +14,19 @@ const envelopes = fc.oneof(
   fc.jsonValue(),
   fc.record({ Findings: fc.array(fc.anything()) }),
   fc.record({ Anomalies: fc.array(fc.jsonValue()) }),
-  fc.record({ Records: fc.array(fc.dictionary(fc.constantFrom('eventID', 'eventTime', 'eventName', 'awsRegion', 'userIdentity'), fc.jsonValue())) }),
-  fc.record({ Events: fc.array(fc.record({ CloudTrailEvent: fc.oneof(fc.string(), fc.jsonValue().map((v) => JSON.stringify(v))) })) }),
+  fc.record({
+    Records: fc.array(fc.dictionary(fc.constantFrom('eventID', 'eventTime', 'eventName', 'awsRegion', 'userIdentity'), fc.jsonValue())),
+  }),
+  fc.record({
+    Events: fc.array(
+      fc.record({
+        CloudTrailEvent: fc.oneof(
+          fc.string(),
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+        ),
+      }),
+    ),
+  }),
   fc.record({ Type: fc.constant('Notification'), Message: fc.jsonValue().map((v) => JSON.stringify(v)) }),
   fc.record({ 'detail-type': fc.string(), detail: fc.anything() }),
   fc.record({ accountId: fc.string(), region: fc.string(), MetricDataQueries: fc.anything(), MetricDataResults: fc.array(fc.anything()) }),

@@ -8,7 +8,7 @@ import { readFixture } from '../../../support/fixtures.js';
 
 const ctx: ParseContext = { receivedAt: new Date('2025-01-01T00:00:00Z'), query: {} };
 // Fixtures are arbitrary cloud JSON that the tests reach into and mutate; typing every shape would add nothing.
- 
+
 type Json = Record<string, any>;
 
 const fixture = (name: string) => readFixture<Json>(`gcp/scc/${name}`);

@@ -28,7 +28,12 @@ import {
 const MINUTE_MS = 60_000;
 
 function clients(ctx: StreamContext): AwsClients {
-  return session(ctx.run, `aws/${ctx.connector.id}`, () => new AwsClients(ctx.connector), (c) => c.destroy());
+  return session(
+    ctx.run,
+    `aws/${ctx.connector.id}`,
+    () => new AwsClients(ctx.connector),
+    (c) => c.destroy(),
+  );
 }
 
 /** Cost Explorer answers for the account whose credentials call it: without a role, that is one view for every account. */
@@ -178,7 +183,9 @@ export const awsGuardDuty: StreamFetcher = {
       detectors = [];
       let token: string | undefined;
       do {
-        const page = await ctx.call('guardduty:ListDetectors', () => client.send(new ListDetectorsCommand({ MaxResults: 50, NextToken: token })));
+        const page = await ctx.call('guardduty:ListDetectors', () =>
+          client.send(new ListDetectorsCommand({ MaxResults: 50, NextToken: token })),
+        );
         detectors.push(...(page.DetectorIds ?? []));
         token = page.NextToken || undefined;
       } while (token);
@@ -205,7 +212,9 @@ export const awsGuardDuty: StreamFetcher = {
     const ids = list.FindingIds ?? [];
     let signals: PageResult['signals'] = [];
     if (ids.length > 0) {
-      const got = await ctx.call('guardduty:GetFindings', () => client.send(new GetFindingsCommand({ DetectorId: detectorId, FindingIds: ids })));
+      const got = await ctx.call('guardduty:GetFindings', () =>
+        client.send(new GetFindingsCommand({ DetectorId: detectorId, FindingIds: ids })),
+      );
       signals = ctx.parse('aws.guardduty', asWireJson({ Findings: got.Findings ?? [] })).signals;
     }
     const next: Json = list.NextToken
@@ -226,7 +235,8 @@ export const CLOUDTRAIL_EVENT_NAMES = [...COST_INCURRING_EVENTS].sort();
 export const awsCloudTrail: StreamFetcher = {
   provider: 'aws',
   stream: 'cloudtrail',
-  description: 'CloudTrail management events that start paid compute (RunInstances, RequestSpotInstances, CreateFunction, RegisterTaskDefinition …), per region',
+  description:
+    'CloudTrail management events that start paid compute (RunInstances, RequestSpotInstances, CreateFunction, RegisterTaskDefinition …), per region',
   // CloudTrail delivers events to LookupEvents within about 15 minutes of the call.
   lagMs: 15 * MINUTE_MS,
   granularity: 'instant',
@@ -250,7 +260,11 @@ export const awsCloudTrail: StreamFetcher = {
     );
     const events = response.Events ?? [];
     const signals = events.length > 0 ? ctx.parse('aws.cloudtrail', asWireJson({ Events: events })).signals : [];
-    const next: Json = response.NextToken ? { e, token: response.NextToken } : e + 1 < CLOUDTRAIL_EVENT_NAMES.length ? { e: e + 1, token: null } : null;
+    const next: Json = response.NextToken
+      ? { e, token: response.NextToken }
+      : e + 1 < CLOUDTRAIL_EVENT_NAMES.length
+        ? { e: e + 1, token: null }
+        : null;
     return { signals, costRows: [], items: events.length, next };
   },
 };
@@ -313,7 +327,13 @@ async function describeTypes(ctx: StreamContext, account: string, region: string
     do {
       // A filter rather than InstanceIds: one terminated instance would fail the whole call.
       const page = await ctx.call('ec2:DescribeInstances', () =>
-        client.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: ids.slice(i, i + 200) }], MaxResults: 1000, NextToken: token })),
+        client.send(
+          new DescribeInstancesCommand({
+            Filters: [{ Name: 'instance-id', Values: ids.slice(i, i + 200) }],
+            MaxResults: 1000,
+            NextToken: token,
+          }),
+        ),
       );
       for (const reservation of page.Reservations ?? []) {
         for (const instance of reservation.Instances ?? []) {
@@ -329,14 +349,17 @@ async function describeTypes(ctx: StreamContext, account: string, region: string
 export const awsCloudWatch: StreamFetcher = {
   provider: 'aws',
   stream: 'cloudwatch',
-  description: 'CloudWatch CPUUtilization (hourly averages, per day) of the EC2 instances other signals name, with their types from EC2 DescribeInstances',
+  description:
+    'CloudWatch CPUUtilization (hourly averages, per day) of the EC2 instances other signals name, with their types from EC2 DescribeInstances',
   lagMs: 10 * MINUTE_MS,
   granularity: 'hour',
   scopes: accountRegionScopes,
   hasPendingWork(scope, state, run) {
     const { account, region } = splitScope(scope);
     const followed = (state['instances'] as Record<string, Followed> | undefined) ?? {};
-    return run.named.some((n) => n.provider === 'aws' && n.type === 'aws.ec2.instance' && n.accountId === account && n.region === region && !followed[n.id]);
+    return run.named.some(
+      (n) => n.provider === 'aws' && n.type === 'aws.ec2.instance' && n.accountId === account && n.region === region && !followed[n.id],
+    );
   },
   async fetchPage(ctx, cursor) {
     const { account, region } = splitScope(ctx.scope);
@@ -344,7 +367,8 @@ export const awsCloudWatch: StreamFetcher = {
     let at = cursorOf<{ calls: MetricCall[]; i: number; token: string | null }>(cursor);
     if (!at.calls) {
       for (const named of ctx.run.named) {
-        if (named.provider !== 'aws' || named.type !== 'aws.ec2.instance' || named.accountId !== account || named.region !== region) continue;
+        if (named.provider !== 'aws' || named.type !== 'aws.ec2.instance' || named.accountId !== account || named.region !== region)
+          continue;
         const known = instances[named.id];
         instances[named.id] = {
           firstSeen: known && known.firstSeen < named.seenAt ? known.firstSeen : named.seenAt,
@@ -354,9 +378,12 @@ export const awsCloudWatch: StreamFetcher = {
         };
       }
       for (const [id, f] of Object.entries(instances)) {
-        if (Date.parse(f.lastNamed) < ctx.now.getTime() - FOLLOW_MS && f.until && Date.parse(f.until) > Date.parse(f.lastNamed) + FOLLOW_MS) delete instances[id];
+        if (Date.parse(f.lastNamed) < ctx.now.getTime() - FOLLOW_MS && f.until && Date.parse(f.until) > Date.parse(f.lastNamed) + FOLLOW_MS)
+          delete instances[id];
       }
-      const untyped = Object.entries(instances).filter(([, f]) => !f.type).map(([id]) => id);
+      const untyped = Object.entries(instances)
+        .filter(([, f]) => !f.type)
+        .map(([id]) => id);
       if (untyped.length > 0) {
         const types = await describeTypes(ctx, account, region, untyped);
         for (const [id, type] of types) instances[id] = { ...instances[id]!, type };
@@ -372,13 +399,25 @@ export const awsCloudWatch: StreamFetcher = {
     const call = calls[i]!;
     const queries: MetricDataQuery[] = call.ids.map((id, n) => ({
       Id: `cpu${n}`,
-      MetricStat: { Metric: { Namespace: 'AWS/EC2', MetricName: 'CPUUtilization', Dimensions: [{ Name: 'InstanceId', Value: id }] }, Period: 3600, Stat: 'Average' },
+      MetricStat: {
+        Metric: { Namespace: 'AWS/EC2', MetricName: 'CPUUtilization', Dimensions: [{ Name: 'InstanceId', Value: id }] },
+        Period: 3600,
+        Stat: 'Average',
+      },
       ReturnData: true,
     }));
     const response = await ctx.call('cloudwatch:GetMetricData', () =>
       clients(ctx)
         .cloudWatch(account, region)
-        .send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: new Date(call.start), EndTime: new Date(call.end), ScanBy: 'TimestampDescending', NextToken: at.token ?? undefined })),
+        .send(
+          new GetMetricDataCommand({
+            MetricDataQueries: queries,
+            StartTime: new Date(call.start),
+            EndTime: new Date(call.end),
+            ScanBy: 'TimestampDescending',
+            NextToken: at.token ?? undefined,
+          }),
+        ),
     );
     const results = response.MetricDataResults ?? [];
     const points = results.reduce((n, r) => n + (r.Values?.length ?? 0), 0);
@@ -390,7 +429,16 @@ export const awsCloudWatch: StreamFetcher = {
     });
     const signals =
       points > 0
-        ? ctx.parse('aws.cloudwatch', asWireJson({ accountId: account, region, MetricDataQueries: described, MetricDataResults: results, Messages: response.Messages ?? [] })).signals
+        ? ctx.parse(
+            'aws.cloudwatch',
+            asWireJson({
+              accountId: account,
+              region,
+              MetricDataQueries: described,
+              MetricDataResults: results,
+              Messages: response.Messages ?? [],
+            }),
+          ).signals
         : [];
     let next: Json = null;
     if (response.NextToken) next = { calls: calls as unknown as Json, i, token: response.NextToken };

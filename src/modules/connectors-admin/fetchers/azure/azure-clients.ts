@@ -38,7 +38,9 @@ export class AzureClients {
 
   constructor(private readonly connector: ConnectorView) {
     this.credential =
-      connector.credentialSource === 'token' && connector.secrets.token ? staticToken(connector.secrets.token) : new DefaultAzureCredential();
+      connector.credentialSource === 'token' && connector.secrets.token
+        ? staticToken(connector.secrets.token)
+        : new DefaultAzureCredential();
   }
 
   options(): Record<string, unknown> {

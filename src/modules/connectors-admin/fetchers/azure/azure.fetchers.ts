@@ -4,7 +4,13 @@
  * resources. Every response is handed, as the raw ARM JSON the wire carried, to the `azure.*`
  * parser that `/v1/ingest` uses for it.
  */
-import { createDefaultHttpClient, createHttpHeaders, createPipelineRequest, type PipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
+import {
+  createDefaultHttpClient,
+  createHttpHeaders,
+  createPipelineRequest,
+  type PipelineRequest,
+  type PipelineResponse,
+} from '@azure/core-rest-pipeline';
 import type { QueryDefinition } from '@azure/arm-costmanagement';
 import {
   DAY_MS,
@@ -31,7 +37,9 @@ const subscriptions = (c: StreamContext['connector']) => c.scopes;
 const iso = (d: Date) => d.toISOString().replace(/\.000Z$/, 'Z');
 
 /** The first page of a paged ARM list, with its raw body. */
-async function firstPage(list: (options: object) => { byPage(settings?: { continuationToken?: string }): AsyncIterator<unknown> }): Promise<Record<string, unknown>> {
+async function firstPage(
+  list: (options: object) => { byPage(settings?: { continuationToken?: string }): AsyncIterator<unknown> },
+): Promise<Record<string, unknown>> {
   const raw: RawCapture = { body: null };
   await list(capture(raw)).byPage().next();
   return (raw.body ?? {}) as Record<string, unknown>;
@@ -42,7 +50,11 @@ async function firstPage(list: (options: object) => { byPage(settings?: { contin
  * and no retries). Older ARM SDKs (arm-security 5) cannot start a listing from a continuation
  * token, and a page that failed must be fetchable again on its own.
  */
-async function linkedPage(client: { sendRequest(request: PipelineRequest): Promise<PipelineResponse> }, nextLink: string, body?: unknown): Promise<Record<string, unknown>> {
+async function linkedPage(
+  client: { sendRequest(request: PipelineRequest): Promise<PipelineResponse> },
+  nextLink: string,
+  body?: unknown,
+): Promise<Record<string, unknown>> {
   const response = await client.sendRequest(
     createPipelineRequest({
       url: nextLink,
@@ -96,7 +108,10 @@ export const azureCost: StreamFetcher = {
     if (typeof cursor === 'string') {
       // query.usage returns nextLink but does not follow it: the next page is the same POST to it.
       body = await ctx.call('costmanagement:query.next', () =>
-        linkedPage(client, cursor, { ...definition, timePeriod: { from: iso(ctx.window.start), to: iso(new Date(ctx.window.end.getTime() - 1000)) } }),
+        linkedPage(client, cursor, {
+          ...definition,
+          timePeriod: { from: iso(ctx.window.start), to: iso(new Date(ctx.window.end.getTime() - 1000)) },
+        }),
       );
     } else {
       const raw: RawCapture = { body: null };
@@ -198,13 +213,16 @@ export const azureMonitor: StreamFetcher = {
         };
       }
       for (const [key, f] of Object.entries(resources)) {
-        if (Date.parse(f.lastNamed) < ctx.now.getTime() - FOLLOW_MS && f.until && Date.parse(f.until) > Date.parse(f.lastNamed) + FOLLOW_MS) delete resources[key];
+        if (Date.parse(f.lastNamed) < ctx.now.getTime() - FOLLOW_MS && f.until && Date.parse(f.until) > Date.parse(f.lastNamed) + FOLLOW_MS)
+          delete resources[key];
       }
       ctx.state['resources'] = resources;
       const backfillStart = ctx.now.getTime() - ctx.connector.backfillDays * DAY_MS;
       const calls: MetricCall[] = [];
       for (const [uri, f] of Object.entries(resources)) {
-        const start = f.until ? new Date(f.until) : new Date(Math.max(backfillStart, startOfUtcDay(new Date(Date.parse(f.firstSeen) - LOOKBACK_MS)).getTime()));
+        const start = f.until
+          ? new Date(f.until)
+          : new Date(Math.max(backfillStart, startOfUtcDay(new Date(Date.parse(f.firstSeen) - LOOKBACK_MS)).getTime()));
         // One call per UTC day: a day's average says "sustained", a month's would drown it.
         for (let day = startOfUtcDay(start); day < ctx.window.end; day = new Date(day.getTime() + DAY_MS)) {
           const from = new Date(Math.max(day.getTime(), start.getTime()));

@@ -94,7 +94,11 @@ export class GcpClients {
   private gax(): ClientOptions {
     const endpoint = endpointOf(this.connector);
     const auth = this.auth instanceof OAuth2Client ? { authClient: this.auth } : { auth: this.auth };
-    return { fallback: 'rest', ...auth, ...(endpoint ? { apiEndpoint: endpoint.host, port: endpoint.port, protocol: endpoint.protocol } : {}) };
+    return {
+      fallback: 'rest',
+      ...auth,
+      ...(endpoint ? { apiEndpoint: endpoint.host, port: endpoint.port, protocol: endpoint.protocol } : {}),
+    };
   }
 
   bigQuery(projectId: string): BigQuery {
@@ -121,7 +125,9 @@ export class GcpClients {
 
   logging(): LogEntriesClient {
     if (!this.logs) {
-      const client = new (logging as { LoggingServiceV2Client: new (o: ClientOptions) => LogEntriesClient }).LoggingServiceV2Client(this.gax());
+      const client = new (logging as { LoggingServiceV2Client: new (o: ClientOptions) => LogEntriesClient }).LoggingServiceV2Client(
+        this.gax(),
+      );
       // gax caches one root per process: another run may have taught it the type already.
       const root = (client as unknown as WithProtos)._protos;
       if (!root.lookup('google.cloud.audit.AuditLog')) root.define('google.cloud.audit').addJSON(AUDIT_LOG);

@@ -39,7 +39,12 @@ const NO_RETRY = {
 };
 
 function clients(ctx: StreamContext): GcpClients {
-  return session(ctx.run, `gcp/${ctx.connector.id}`, () => new GcpClients(ctx.connector), (c) => c.close());
+  return session(
+    ctx.run,
+    `gcp/${ctx.connector.id}`,
+    () => new GcpClients(ctx.connector),
+    (c) => c.close(),
+  );
 }
 
 function cursorOf<T extends object>(cursor: Json): Partial<T> {
@@ -66,7 +71,9 @@ function tableRef(table: string): { project: string; quoted: string; detailed: b
  */
 export function billingQuery(table: string): string {
   const t = tableRef(table);
-  const resource = t.detailed ? 'resource.name AS resource_name, resource.global_name AS resource_global_name' : 'CAST(NULL AS STRING) AS resource_name, CAST(NULL AS STRING) AS resource_global_name';
+  const resource = t.detailed
+    ? 'resource.name AS resource_name, resource.global_name AS resource_global_name'
+    : 'CAST(NULL AS STRING) AS resource_name, CAST(NULL AS STRING) AS resource_global_name';
   return `SELECT
   STRUCT(service_id AS id, service_description AS description) AS service,
   STRUCT(sku_id AS id, sku_description AS description) AS sku,
@@ -121,7 +128,12 @@ export const gcpBilling: StreamFetcher = {
     }
     const [, , response] = await ctx.call('bigquery:jobs.getQueryResults', () =>
       // skipParsing keeps the response as BigQuery sent it (schema + rows of f/v cells): the parser's input.
-      job.getQueryResults({ autoPaginate: false, skipParsing: true, maxResults: 1000, ...(at.pageToken ? { pageToken: at.pageToken } : {}) }),
+      job.getQueryResults({
+        autoPaginate: false,
+        skipParsing: true,
+        maxResults: 1000,
+        ...(at.pageToken ? { pageToken: at.pageToken } : {}),
+      }),
     );
     const raw = (response ?? {}) as { jobComplete?: boolean; pageToken?: string; rows?: unknown[] };
     const location = job.location ?? at.location ?? null;
@@ -201,7 +213,10 @@ export const gcpScc: StreamFetcher = {
         NO_RETRY,
       ),
     );
-    const body = restJson(client, 'google.cloud.securitycenter.v2.ListFindingsResponse', raw) as { listFindingsResults?: unknown[]; nextPageToken?: string };
+    const body = restJson(client, 'google.cloud.securitycenter.v2.ListFindingsResponse', raw) as {
+      listFindingsResults?: unknown[];
+      nextPageToken?: string;
+    };
     const results = body.listFindingsResults ?? [];
     const signals = results.length > 0 ? ctx.parse('gcp.scc', body).signals : [];
     return { signals, costRows: [], items: results.length, next: body.nextPageToken || null };
@@ -240,7 +255,10 @@ export const gcpMonitoring: StreamFetcher = {
         NO_RETRY,
       ),
     );
-    const body = restJson(client, 'google.monitoring.v3.ListTimeSeriesResponse', raw) as { timeSeries?: Array<{ points?: unknown[] }>; nextPageToken?: string };
+    const body = restJson(client, 'google.monitoring.v3.ListTimeSeriesResponse', raw) as {
+      timeSeries?: Array<{ points?: unknown[] }>;
+      nextPageToken?: string;
+    };
     const series = body.timeSeries ?? [];
     const points = series.reduce((n, s) => n + (s.points?.length ?? 0), 0);
     const signals = points > 0 ? ctx.parse('gcp.monitoring', body).signals : [];
