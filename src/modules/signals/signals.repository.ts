@@ -47,15 +47,18 @@ const COLUMNS = [
   'link_keys',
 ] as const;
 
+/** The columns sent through unnest(), in the order of the statement's parameters. */
+const SCALAR_COLUMNS = COLUMNS.filter((c) => !['resources', 'principal', 'attributes', 'raw'].includes(c));
+
 // Rows per statement: large enough to amortise the round trip, small enough to keep memory flat.
 const BATCH = 5_000;
 
-/** All SQL about signals lives here. */
 /** `{"a","b\\"c"}`: a PostgreSQL array literal of strings, every element quoted and escaped. */
 export function textArrayLiteral(values: readonly string[]): string {
   return `{${values.map((v) => `"${v.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }
 
+/** All SQL about signals lives here. */
 @Injectable()
 export class SignalsRepository {
   constructor(
@@ -78,7 +81,11 @@ export class SignalsRepository {
       const batch = rows.slice(start, start + BATCH);
       // One array per column and unnest(): 19 parameters whatever the batch size, so PostgreSQL
       // parses and plans one small statement instead of one with tens of thousands of parameters.
-      const columns: unknown[][] = COLUMNS.map(() => new Array(batch.length));
+      // Scalar columns travel as one array per column through unnest(); the JSON columns of every
+      // row as one JSON document (one JSON.stringify here, one jsonb parse in PostgreSQL) instead of
+      // a text[] of JSON strings, which the driver would escape character by character.
+      const columns: unknown[][] = SCALAR_COLUMNS.map(() => new Array(batch.length));
+      const documents: unknown[] = new Array(batch.length);
       batch.forEach(({ signal: s, linkKeys }, i) => {
         const values = [
           s.source,
@@ -93,26 +100,24 @@ export class SignalsRepository {
           s.severity,
           s.title,
           s.mining,
-          JSON.stringify(s.resources),
-          s.principal ? JSON.stringify(s.principal) : null,
           s.cost?.amount ?? null,
           s.cost?.currency ?? null,
-          JSON.stringify(s.attributes),
-          s.raw === undefined ? null : JSON.stringify(s.raw),
           // A text[] per row cannot travel in a 2-D array (rows differ in length): each row's
           // keys go as one array literal, cast back to text[] in the statement.
           textArrayLiteral(linkKeys),
         ];
         values.forEach((v, c) => (columns[c]![i] = v));
+        documents[i] = [s.resources, s.principal ?? null, s.attributes, s.raw ?? null];
       });
       const result = (await tx.query(
         `INSERT INTO signals (${COLUMNS.join(',')})
          SELECT u.source, u.source_id, u.source_version, u.kind, u.provider, u.account_id, u.region, u.observed_at, u.observed_until,
-                u.severity, u.title, u.mining, u.resources::jsonb, u.principal::jsonb, u.cost_amount, u.cost_currency, u.attributes::jsonb,
-                u.raw::jsonb, u.link_keys::text[]
+                u.severity, u.title, u.mining, d.doc->0, NULLIF(d.doc->1, 'null'::jsonb), u.cost_amount, u.cost_currency, d.doc->2,
+                NULLIF(d.doc->3, 'null'::jsonb), u.link_keys::text[]
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[],
-                     $10::text[], $11::text[], $12::boolean[], $13::text[], $14::text[], $15::numeric[], $16::text[], $17::text[], $18::text[], $19::text[])
-           AS u(${COLUMNS.join(',')})
+                     $10::text[], $11::text[], $12::boolean[], $13::numeric[], $14::text[], $15::text[]) WITH ORDINALITY
+           AS u(${SCALAR_COLUMNS.join(',')}, n)
+         JOIN jsonb_array_elements($16::jsonb) WITH ORDINALITY AS d(doc, n) USING (n)
          ON CONFLICT (source, source_id) DO UPDATE SET
            ${COLUMNS.filter((c) => c !== 'source' && c !== 'source_id')
              .map((c) => `${c} = EXCLUDED.${c}`)
@@ -120,7 +125,7 @@ export class SignalsRepository {
            updated_at = now(), correlated_at = NULL
          WHERE signals.source_version < EXCLUDED.source_version
          RETURNING id, source, source_id, (xmax = 0) AS inserted`,
-        columns,
+        [...columns, JSON.stringify(documents)],
       )) as Array<{ id: string; source: string; source_id: string; inserted: boolean }>;
       const written = new Map(result.map((r) => [`${r.source}\u0000${r.source_id}`, r]));
       const missing: Array<[number, Signal]> = [];
