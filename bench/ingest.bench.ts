@@ -16,6 +16,7 @@ import { createApp } from '#src/bootstrap.js';
 import { loadConfig } from '#src/config/config.js';
 import { linkKeysOf } from '#src/modules/correlation/link-keys.js';
 import { runMigrationsLocked } from '#src/platform/database/migrator.js';
+import { textArrayLiteral } from '#src/modules/signals/signals.repository.js';
 import { createTestDatabase } from '../test/support/database.js';
 import type { Bench, BenchFigure } from './harness.js';
 
@@ -75,7 +76,6 @@ function guardDuty(i: number) {
 
 /** A signal as a COPY row of the columns the ingest path writes. */
 function copyRow(s: Signal): unknown[] {
-  const links = linkKeysOf(s).map((k) => `"${k.replace(/["\\]/g, '\\$&')}"`);
   return [
     s.source,
     s.sourceId,
@@ -92,7 +92,7 @@ function copyRow(s: Signal): unknown[] {
     s.resources,
     s.attributes,
     s.raw,
-    `{${links.join(',')}}`,
+    textArrayLiteral(linkKeysOf(s)),
   ];
 }
 

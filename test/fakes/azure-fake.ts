@@ -21,6 +21,23 @@ export interface AzureCostRow {
   cost: number;
 }
 
+/** The columns of a Cost Management query grouped by resource, service, meter and location, daily. */
+export const COST_QUERY_COLUMNS = [
+  { name: 'PreTaxCost', type: 'Number' },
+  { name: 'ResourceId', type: 'String' },
+  { name: 'ServiceName', type: 'String' },
+  { name: 'MeterSubCategory', type: 'String' },
+  { name: 'Meter', type: 'String' },
+  { name: 'ResourceLocation', type: 'String' },
+  { name: 'UsageDate', type: 'Number' },
+  { name: 'Currency', type: 'String' },
+];
+
+/** One cost row as a row of COST_QUERY_COLUMNS. */
+export function costQueryRow(c: AzureCostRow): unknown[] {
+  return [c.cost, c.resourceId, c.service, c.subCategory, c.meter, c.location, Number(c.day.replace(/-/g, '')), 'USD'];
+}
+
 export interface AzureFakeData {
   subscription: string;
   /** Defender alert resources as ARM returns them. */
@@ -127,7 +144,7 @@ export class AzureFake extends FakeServer {
     const rows = this.data.costs
       .filter((c) => c.day >= from && c.day <= to)
       .sort((a, b) => a.day.localeCompare(b.day) || a.resourceId.localeCompare(b.resourceId))
-      .map((c) => [c.cost, c.resourceId, c.service, c.subCategory, c.meter, c.location, Number(c.day.replace(/-/g, '')), 'USD']);
+      .map(costQueryRow);
     this.record({ operation: 'costmanagement:query', region: null, key: `${key}/${offset}`, status: 200, principal: 'Bearer' });
     const id = `subscriptions/${this.data.subscription}/providers/Microsoft.CostManagement/query/${key}`;
     return ok({
@@ -139,16 +156,7 @@ export class AzureFake extends FakeServer {
       eTag: null,
       properties: {
         nextLink: offset + size < rows.length ? this.next(req, pageToken(offset + size, key), '$skiptoken') : null,
-        columns: [
-          { name: 'PreTaxCost', type: 'Number' },
-          { name: 'ResourceId', type: 'String' },
-          { name: 'ServiceName', type: 'String' },
-          { name: 'MeterSubCategory', type: 'String' },
-          { name: 'Meter', type: 'String' },
-          { name: 'ResourceLocation', type: 'String' },
-          { name: 'UsageDate', type: 'Number' },
-          { name: 'Currency', type: 'String' },
-        ],
+        columns: COST_QUERY_COLUMNS,
         rows: rows.slice(offset, offset + size),
       },
     });

@@ -14,9 +14,9 @@ import type {
   StreamContext,
   StreamFetcher,
 } from '#src/modules/connectors-admin/fetchers/fetcher.js';
+import { IngestionService } from '#src/modules/ingestion/ingestion.service.js';
 import { loadFetchers } from '#src/modules/connectors-admin/fetchers/index.js';
 import { nextWindow } from '#src/modules/connectors-admin/fetchers/windows.js';
-import { ConnectorIngest } from '#src/modules/connectors-admin/connector-ingest.js';
 
 /** A run holds its connector this long past its last page; a worker that dies frees it by then. */
 export const LEASE_MS = 5 * 60_000;
@@ -53,7 +53,7 @@ export class ConnectorRunner {
   constructor(
     private readonly repo: ConnectorsRepository,
     private readonly secrets: ConnectorSecretStore,
-    private readonly ingest: ConnectorIngest,
+    private readonly ingestion: IngestionService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -234,7 +234,8 @@ export class ConnectorRunner {
     const scopes = new Set(view.scopes.map((s) => s.toLowerCase()));
     const mine = signals.filter((s) => scopes.has(s.accountId.toLowerCase()));
     const myCost = costRows.filter((r) => scopes.has(r.accountId.toLowerCase()));
-    await this.ingest.store(mine, myCost);
+    // The path pushed payloads take: signals and cost rows in one transaction, correlation notified.
+    if (mine.length > 0 || myCost.length > 0) await this.ingestion.store(mine, myCost);
     for (const s of mine) {
       for (const r of s.resources) run.named.push({ ...r, seenAt: s.observedAt });
     }

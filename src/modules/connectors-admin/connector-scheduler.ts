@@ -53,16 +53,19 @@ export class ConnectorScheduler implements OnApplicationBootstrap, OnModuleDestr
   async onApplicationBootstrap(): Promise<void> {
     if (!this.queue.runsWorkers) return;
     await this.prepare();
-    const boss = await this.queue.instance();
-    await boss.schedule(TICK_QUEUE, TICK_CRON, {}, { tz: 'UTC' });
-    await this.queue.work(TICK_QUEUE, { batchSize: 10, localConcurrency: 1, pollingIntervalSeconds: 1 }, async () => {
-      try {
-        await this.tick();
-      } catch (error) {
-        this.logger.error({ err: error }, 'connector dispatch failed; the next tick retries it');
-        throw error;
-      }
-    });
+    await this.queue.every(
+      TICK_QUEUE,
+      TICK_CRON,
+      async () => {
+        try {
+          await this.tick();
+        } catch (error) {
+          this.logger.error({ err: error }, 'connector dispatch failed; the next tick retries it');
+          throw error;
+        }
+      },
+      { batchSize: 10, localConcurrency: 1, pollingIntervalSeconds: 1 },
+    );
     this.working =
       (await this.queue.work<RunJob>(
         RUN_QUEUE,

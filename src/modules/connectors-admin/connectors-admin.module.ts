@@ -1,6 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { Role } from '#src/config/config.js';
-import { ConnectorIngest } from '#src/modules/connectors-admin/connector-ingest.js';
 import { ConnectorRunner } from '#src/modules/connectors-admin/connector-runner.js';
 import { ConnectorScheduler } from '#src/modules/connectors-admin/connector-scheduler.js';
 import { ConnectorSecretStore } from '#src/modules/connectors-admin/connector-secrets.js';
@@ -25,7 +24,6 @@ export class ConnectorsAdminModule {
       providers: [
         ConnectorsRepository,
         ConnectorSecretStore,
-        ConnectorIngest,
         ConnectorRunner,
         ConnectorScheduler,
         ConnectorsService,

@@ -23,12 +23,8 @@ export class CostRetentionService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.queue.runsWorkers || this.config.costRetentionDays === 0) return;
-    await this.queue.ensureQueue(COST_RETENTION_QUEUE);
-    await (await this.queue.instance()).schedule(COST_RETENTION_QUEUE, '23 * * * *', {});
-    await this.queue.work(COST_RETENTION_QUEUE, { batchSize: 1 }, async () => {
-      await this.purge();
-    });
+    if (this.config.costRetentionDays === 0) return;
+    await this.queue.every(COST_RETENTION_QUEUE, '23 * * * *', () => this.purge());
   }
 
   /** Deletes the days before the cutoff; returns how many daily rows went. */

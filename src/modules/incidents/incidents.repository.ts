@@ -50,7 +50,6 @@ export interface Cursor {
 
 export const INCIDENT_EVENTS_CHANNEL = 'minewatch_incident_events';
 
-/** All SQL about incidents, their evidence and their timeline. */
 interface ListRow {
   id: string;
   status: IncidentStatus;
@@ -73,6 +72,7 @@ interface ListRow {
   updated_at: Date;
 }
 
+/** All SQL about incidents, their evidence and their timeline. */
 @Injectable()
 export class IncidentsRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
@@ -271,25 +271,8 @@ export class IncidentsRepository {
     ]);
   }
 
-  private filtered(filter: IncidentFilter) {
-    const qb = this.ds.getRepository(IncidentEntity).createQueryBuilder('i').where('i.merged_into_id IS NULL');
-    if (filter.status?.length) qb.andWhere('i.status = ANY(:status)', { status: filter.status });
-    if (filter.severity?.length) qb.andWhere('i.severity = ANY(:severity)', { severity: filter.severity });
-    if (filter.provider) qb.andWhere(':provider = ANY(i.providers)', { provider: filter.provider });
-    if (filter.account) qb.andWhere(':account = ANY(i.accounts)', { account: filter.account });
-    if (filter.region) qb.andWhere(':region = ANY(i.regions)', { region: filter.region });
-    if (filter.since) qb.andWhere('i.last_seen_at >= :since', { since: filter.since });
-    if (filter.until) qb.andWhere('i.first_seen_at < :until', { until: filter.until });
-    if (filter.text) qb.andWhere('i.title ILIKE :text', { text: `%${filter.text.replace(/[%_\\]/g, '\\$&')}%` });
-    return qb;
-  }
-
-  /**
-   * A page of incidents, newest activity first. Plain SQL and a plain mapping rather than the query
-   * builder and entity hydration: lists are the hottest read path (the bench compares them with a
-   * bare route running this query), and they need neither link keys nor the summary.
-   */
-  async list(filter: IncidentFilter, limit: number, after?: Cursor): Promise<IncidentListItem[]> {
+  /** The WHERE clause and parameters of a filtered incident query (lists and counts share it). */
+  private whereOf(filter: IncidentFilter, after?: Cursor): { where: string; params: unknown[] } {
     const where = ['merged_into_id IS NULL'];
     const params: unknown[] = [];
     const add = (sql: string, ...values: unknown[]) => {
@@ -306,11 +289,21 @@ export class IncidentsRepository {
     if (filter.until) add('first_seen_at < ?', filter.until);
     if (filter.text) add('title ILIKE ?', `%${filter.text.replace(/[%_\\]/g, '\\$&')}%`);
     if (after) add('(last_seen_at, id) < (?, ?)', after.lastSeenAt, after.id);
+    return { where: where.join(' AND '), params };
+  }
+
+  /**
+   * A page of incidents, newest activity first. Plain SQL and a plain mapping rather than the query
+   * builder and entity hydration: lists are the hottest read path (the bench compares them with a
+   * bare route running this query), and they need neither link keys nor the summary.
+   */
+  async list(filter: IncidentFilter, limit: number, after?: Cursor): Promise<IncidentListItem[]> {
+    const { where, params } = this.whereOf(filter, after);
     params.push(limit);
     const rows = (await this.ds.query(
       `SELECT id, status, severity, confidence, title, providers, accounts, regions, resources, first_seen_at, last_seen_at,
               cost_amount, cost_currency, attack_vector, techniques, recommended_actions, related_incident_id, created_at, updated_at
-       FROM incidents WHERE ${where.join(' AND ')} ORDER BY last_seen_at DESC, id DESC LIMIT $${params.length}`,
+       FROM incidents WHERE ${where} ORDER BY last_seen_at DESC, id DESC LIMIT $${params.length}`,
       params,
     )) as ListRow[];
     return rows.map((r) => ({
@@ -374,6 +367,8 @@ export class IncidentsRepository {
   }
 
   async count(filter: IncidentFilter): Promise<number> {
-    return this.filtered(filter).getCount();
+    const { where, params } = this.whereOf(filter);
+    const rows = (await this.ds.query(`SELECT count(*)::int AS n FROM incidents WHERE ${where}`, params)) as Array<{ n: number }>;
+    return rows[0]!.n;
   }
 }

@@ -22,12 +22,8 @@ export class SignalRetentionService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.queue.runsWorkers || this.config.signalRetentionDays === 0) return;
-    await this.queue.ensureQueue(RETENTION_QUEUE);
-    await (await this.queue.instance()).schedule(RETENTION_QUEUE, '17 * * * *', {});
-    await this.queue.work(RETENTION_QUEUE, { batchSize: 1 }, async () => {
-      await this.purge();
-    });
+    if (this.config.signalRetentionDays === 0) return;
+    await this.queue.every(RETENTION_QUEUE, '17 * * * *', () => this.purge());
   }
 
   /** Deletes every expired signal; returns how many. */

@@ -87,6 +87,17 @@ export class QueueService implements OnApplicationShutdown {
     );
   }
 
+  /**
+   * Runs `handler` on a cron schedule (UTC), once per slot however many replicas run: pg-boss's
+   * schedule sends one job per slot, and one worker takes it.
+   */
+  async every(name: string, cron: string, handler: () => Promise<unknown>, options: WorkOptions = { batchSize: 1 }): Promise<void> {
+    if (!this.runsWorkers) return;
+    await this.ensureQueue(name);
+    await (await this.instance()).schedule(name, cron, {}, { tz: 'UTC' });
+    await this.work(name, options, handler);
+  }
+
   async onApplicationShutdown(): Promise<void> {
     const boss = this.boss ?? (await this.starting?.catch(() => null));
     if (boss)

@@ -5,6 +5,8 @@
  * test/fixtures/gcp/billing (their READMEs name the public sources).
  */
 
+import { COST_QUERY_COLUMNS, costQueryRow } from '../../fakes/azure-fake.js';
+
 const DAY_MS = 86_400_000;
 
 function days(from: string, through: string): Date[] {
@@ -35,18 +37,15 @@ export interface AzureCostLine {
 export function azureCostQuery(subscription: string, from: string, through: string, lines: AzureCostLine[]): unknown {
   const rows: unknown[][] = [];
   days(from, through).forEach((day, i) => {
-    const usageDate = Number(day.toISOString().slice(0, 10).replaceAll('-', ''));
-    for (const l of lines) {
-      rows.push([
-        Math.round(l.cost(day, i) * 10_000) / 10_000,
-        l.resourceId.toLowerCase(),
-        l.service,
-        l.subCategory,
-        l.meter,
-        l.location,
-        usageDate,
-        'USD',
-      ]);
+    for (const { cost, resourceId, ...line } of lines) {
+      rows.push(
+        costQueryRow({
+          ...line,
+          resourceId: resourceId.toLowerCase(),
+          day: day.toISOString().slice(0, 10),
+          cost: Math.round(cost(day, i) * 10_000) / 10_000,
+        }),
+      );
     }
   });
   const name = '3f0c2a9e-6d1b-4e8f-9a7c-5b2d4e6f8a01';
@@ -59,16 +58,7 @@ export function azureCostQuery(subscription: string, from: string, through: stri
     eTag: null,
     properties: {
       nextLink: null,
-      columns: [
-        { name: 'PreTaxCost', type: 'Number' },
-        { name: 'ResourceId', type: 'String' },
-        { name: 'ServiceName', type: 'String' },
-        { name: 'MeterSubCategory', type: 'String' },
-        { name: 'Meter', type: 'String' },
-        { name: 'ResourceLocation', type: 'String' },
-        { name: 'UsageDate', type: 'Number' },
-        { name: 'Currency', type: 'String' },
-      ],
+      columns: COST_QUERY_COLUMNS,
       rows,
     },
   };
